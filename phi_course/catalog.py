@@ -1,0 +1,197 @@
+"""The Phi family and every model id the course uses, in one place.
+
+Introduced in lessons/02_phi_family.ipynb.
+
+Services rename and retire models; when one does, this file is the only place
+to change. Figures carry their source so lessons can cite them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+PHI3_REPORT = "Phi-3 Technical Report, arXiv:2404.14219 (Microsoft, 2024)"
+PHI35_CARDS = "Hugging Face model cards of microsoft/Phi-3.5-mini-instruct and Phi-3.5-MoE-instruct (Aug 2024)"
+PHI4_REPORT = "Phi-4 Technical Report, arXiv:2412.08905 (Microsoft, 2024)"
+PHI4_MINI_REPORT = "Phi-4-Mini Technical Report, arXiv:2503.01743 (Microsoft, 2025)"
+
+
+@dataclass(frozen=True)
+class PhiModel:
+    """One member of the Phi family, with the figures a lesson needs."""
+
+    key: str  # the course's short name, e.g. "phi-3.5-mini"
+    name: str  # display name
+    params_b: float  # total parameters, billions
+    active_params_b: float  # parameters used per token (differs for MoE)
+    context: tuple[str, ...]  # context lengths offered, e.g. ("4K", "128K")
+    modalities: tuple[str, ...]
+    languages: str
+    released: str
+    generation: str  # "Phi-3", "Phi-3.5" or "Phi-4"
+    summary: str
+    embedded: str | None = None  # the course-sized stand-in, if any
+    successor: str | None = None
+
+
+FAMILY: dict[str, PhiModel] = {
+    m.key: m
+    for m in [
+        PhiModel("phi-3-mini", "Phi-3-mini", 3.8, 3.8, ("4K", "128K"), ("text",), "mainly English",
+                 "2024-04", "Phi-3", "3.8B dense decoder; runs on a phone when quantised to 4 bits.",
+                 embedded="tiny-phi3-mini", successor="phi-4-mini"),
+        PhiModel("phi-3-small", "Phi-3-small", 7.0, 7.0, ("8K", "128K"), ("text",), "mainly English",
+                 "2024-05", "Phi-3", "7B dense decoder; beats GPT-3.5-Turbo on many benchmarks.",
+                 successor="phi-4"),
+        PhiModel("phi-3-medium", "Phi-3-medium", 14.0, 14.0, ("4K", "128K"), ("text",), "mainly English",
+                 "2024-05", "Phi-3", "14B dense decoder; the largest Phi-3.",
+                 successor="phi-4"),
+        PhiModel("phi-3.5-mini", "Phi-3.5-mini", 3.8, 3.8, ("128K",), ("text",), "20+ languages",
+                 "2024-08", "Phi-3.5", "Same size as Phi-3-mini, better multilingual and long-context skills.",
+                 embedded="tiny-phi35-mini", successor="phi-4-mini"),
+        PhiModel("phi-3-vision", "Phi-3-vision", 4.2, 4.2, ("128K",), ("text", "image"), "mainly English",
+                 "2024-05", "Phi-3", "Image encoder + Phi-3-mini decoder: charts, tables, OCR.",
+                 successor="phi-4-multimodal"),
+        PhiModel("phi-3.5-vision", "Phi-3.5-vision", 4.2, 4.2, ("128K",), ("text", "image"), "mainly English",
+                 "2024-08", "Phi-3.5", "Phi-3-vision upgraded to several images or video frames at once.",
+                 successor="phi-4-multimodal"),
+        PhiModel("phi-3.5-moe", "Phi-3.5-MoE", 41.9, 6.6, ("128K",), ("text",), "20+ languages",
+                 "2024-08", "Phi-3.5", "16 experts of 3.8B, 2 active per token: 6.6B active of about 42B.",
+                 embedded="tiny-phi35-moe", successor="phi-4"),
+        PhiModel("phi-4", "Phi-4", 14.0, 14.0, ("16K",), ("text",), "mainly English",
+                 "2024-12", "Phi-4", "14B dense decoder trained heavily on synthetic reasoning data."),
+        PhiModel("phi-4-mini", "Phi-4-mini", 3.8, 3.8, ("128K",), ("text",), "20+ languages",
+                 "2025-02", "Phi-4", "3.8B with a 200K-word vocabulary and grouped-query attention."),
+        PhiModel("phi-4-multimodal", "Phi-4-multimodal", 5.6, 5.6, ("128K",), ("text", "image", "audio"),
+                 "20+ languages", "2025-02", "Phi-4", "One model for text, images and speech."),
+    ]
+}
+
+# Published benchmark figures (percent). MMLU 5-shot; MT-bench on a 0-10 scale.
+BENCHMARKS: dict[str, dict[str, float]] = {
+    "MMLU": {"phi-3-mini": 68.8, "phi-3-small": 75.7, "phi-3-medium": 78.0,
+             "phi-3.5-mini": 69.0, "phi-3.5-moe": 78.9},
+    "MT-bench": {"phi-3-mini": 8.38, "phi-3-small": 8.70, "phi-3-medium": 8.91},
+}
+BENCHMARK_SOURCES = {"MMLU": f"{PHI3_REPORT}; {PHI35_CARDS}", "MT-bench": PHI3_REPORT}
+
+# Larger models the seed compares against. Parameter counts of closed models are
+# not published: they stay None, and lessons say so.
+REFERENCE_MODELS = {
+    "GPT-3.5-Turbo": {"params_b": None, "MMLU": 71.4, "source": PHI3_REPORT},
+    "Mixtral-8x7B": {"params_b": 46.7, "active_params_b": 12.9, "MMLU": 68.4, "source": PHI3_REPORT},
+    "Mistral-7B": {"params_b": 7.3, "source": "Mistral 7B, arXiv:2310.06825"},
+    # An outside estimate reported in the press, never confirmed by OpenAI.
+    "GPT-4": {"params_b": None, "unconfirmed_estimate_b": 1760, "source": "unconfirmed outside estimate"},
+}
+
+
+@dataclass(frozen=True)
+class RouteModel:
+    """A model id on one route, and whether that route still serves it."""
+
+    route: str
+    model: str  # course key, e.g. "phi-3.5-mini"
+    id: str  # the id the service expects
+    retired: bool = False
+    note: str = ""
+
+
+def _ids(route: str, rows: list[tuple]) -> list[RouteModel]:
+    return [RouteModel(route, *row) for row in rows]
+
+
+ROUTE_MODELS: list[RouteModel] = [
+    # GitHub Models: publisher-prefixed ids; Phi-3/3.5 deprecated late 2025.
+    *_ids("github", [
+        ("phi-3-mini", "microsoft/Phi-3-mini-4k-instruct", True, "deprecated late 2025; use Phi-4-mini"),
+        ("phi-3.5-mini", "microsoft/Phi-3.5-mini-instruct", True, "deprecated late 2025; use Phi-4-mini"),
+        ("phi-3.5-moe", "microsoft/Phi-3.5-MoE-instruct", True, "deprecated late 2025; use Phi-4"),
+        ("phi-3.5-vision", "microsoft/Phi-3.5-vision-instruct", True, "deprecated late 2025; use Phi-4-multimodal"),
+        ("phi-4-mini", "microsoft/Phi-4-mini-instruct"),
+        ("phi-4", "microsoft/Phi-4"),
+        ("phi-4-multimodal", "microsoft/Phi-4-multimodal-instruct"),
+    ]),
+    # Azure AI Foundry: the model name of a serverless deployment.
+    *_ids("azure", [
+        ("phi-3-mini", "Phi-3-mini-4k-instruct"),
+        ("phi-3.5-mini", "Phi-3.5-mini-instruct"),
+        ("phi-3.5-moe", "Phi-3.5-MoE-instruct"),
+        ("phi-3.5-vision", "Phi-3.5-vision-instruct"),
+        ("phi-4-mini", "Phi-4-mini-instruct"),
+        ("phi-4", "Phi-4"),
+        ("phi-4-multimodal", "Phi-4-multimodal-instruct"),
+    ]),
+    # NVIDIA NIM hosted API: lower-case ids (check the live list).
+    *_ids("nim", [
+        ("phi-3-mini", "microsoft/phi-3-mini-128k-instruct"),
+        ("phi-3.5-mini", "microsoft/phi-3.5-mini-instruct"),
+        ("phi-3.5-moe", "microsoft/phi-3.5-moe-instruct"),
+        ("phi-3-vision", "microsoft/phi-3-vision-128k-instruct"),
+        ("phi-3.5-vision", "microsoft/phi-3.5-vision-instruct"),
+        ("phi-4-mini", "microsoft/phi-4-mini-instruct"),
+        ("phi-4-multimodal", "microsoft/phi-4-multimodal-instruct"),
+    ]),
+    # Hugging Face Hub repos, loaded with native transformers classes.
+    *_ids("huggingface", [
+        ("phi-3-mini", "microsoft/Phi-3-mini-4k-instruct"),
+        ("phi-3.5-mini", "microsoft/Phi-3.5-mini-instruct"),
+        ("phi-3.5-moe", "microsoft/Phi-3.5-MoE-instruct"),
+        ("phi-3.5-vision", "microsoft/Phi-3.5-vision-instruct", False,
+         "remote code only; breaks on transformers 5, use Phi-4-multimodal"),
+        ("phi-4-mini", "microsoft/Phi-4-mini-instruct"),
+        ("phi-4-multimodal", "microsoft/Phi-4-multimodal-instruct"),
+    ]),
+    # Ollama library tags.
+    *_ids("ollama", [
+        ("phi-3-mini", "phi3"),
+        ("phi-3-medium", "phi3:14b"),
+        ("phi-3.5-mini", "phi3.5"),
+        ("phi-4-mini", "phi4-mini"),
+        ("phi-4", "phi4"),
+    ]),
+    # ONNX Runtime GenAI builds: "repo/subfolder".
+    *_ids("onnx", [
+        ("phi-3-mini", "microsoft/Phi-3-mini-4k-instruct-onnx/cpu_and_mobile/cpu-int4-rtn-block-32-acc-level-4"),
+        ("phi-3.5-mini", "microsoft/Phi-3.5-mini-instruct-onnx/cpu_and_mobile/cpu-int4-awq-block-128-acc-level-4"),
+    ]),
+]
+
+ROUTES = ("github", "azure", "nim", "huggingface", "ollama", "onnx")
+
+# Where a retired model's requests should go instead.
+RETIRED_ENDPOINTS = {
+    "https://models.inference.ai.azure.com": "https://models.github.ai/inference",
+}
+
+
+def phi(key: str) -> PhiModel:
+    """The catalog entry for a course key such as 'phi-3.5-mini'."""
+    try:
+        return FAMILY[key]
+    except KeyError:
+        raise KeyError(f"No Phi model called {key!r}. Known: {', '.join(FAMILY)}") from None
+
+
+def model_id(route: str, model: str) -> RouteModel:
+    """The id `route` uses for `model`; raises with the known ids if it has none."""
+    for row in ROUTE_MODELS:
+        if row.route == route and row.model == model:
+            return row
+    known = ", ".join(r.model for r in ROUTE_MODELS if r.route == route)
+    if not known:
+        raise KeyError(f"Unknown route {route!r}. Routes: {', '.join(ROUTES)}")
+    raise KeyError(f"Route {route!r} has no id for {model!r}. It serves: {known}")
+
+
+def live_models(route: str) -> list[RouteModel]:
+    """The ids a route serves today (retired ones left out)."""
+    return [r for r in ROUTE_MODELS if r.route == route and not r.retired]
+
+
+def find_retired(model_id_: str) -> RouteModel | None:
+    """The catalog row for a retired id, so an error can name its replacement."""
+    for row in ROUTE_MODELS:
+        if row.retired and row.id.lower() == model_id_.lower():
+            return row
+    return None

@@ -1,0 +1,55 @@
+"""The course-sized models shipped inside `phi_course`.
+
+Introduced in lessons/00_setup.ipynb.
+
+They are real Hugging Face models (Phi3ForCausalLM, PhimoeForCausalLM) with a
+Phi-3 chat template, trained by `make models` on the course's own data. They
+stand in for Phi when there is no key, GPU or internet; lessons say so.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from pathlib import Path
+
+MODELS_DIR_VAR = "PHI_COURSE_MODELS_DIR"  # use models from another folder (training, tests)
+
+# name -> the Phi model it stands in for (a key of catalog.FAMILY)
+EMBEDDED: dict[str, str] = {
+    "tiny-phi3-mini": "phi-3-mini",
+    "tiny-phi35-mini": "phi-3.5-mini",
+    "tiny-phi35-moe": "phi-3.5-moe",
+}
+DEFAULT_MODEL = "tiny-phi35-mini"
+
+
+def models_dir() -> Path:
+    """The folder holding one sub-folder per embedded model."""
+    override = os.environ.get(MODELS_DIR_VAR)
+    return Path(override) if override else Path(__file__).parent / "models"
+
+
+def model_path(name: str = DEFAULT_MODEL) -> Path:
+    """The folder of one embedded model, ready for `from_pretrained`."""
+    if name not in EMBEDDED:
+        raise KeyError(f"No embedded model called {name!r}. Known: {', '.join(EMBEDDED)}")
+    path = models_dir() / name
+    if not (path / "config.json").exists():
+        raise FileNotFoundError(
+            f"The embedded model {name!r} is missing from {path}. "
+            "Run `make models` to train it (a few minutes on a CPU)."
+        )
+    return path
+
+
+@functools.cache
+def load(name: str = DEFAULT_MODEL):
+    """Load an embedded model and its tokenizer once per process (eval mode, CPU)."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    path = model_path(name)
+    tokenizer = AutoTokenizer.from_pretrained(path)
+    model = AutoModelForCausalLM.from_pretrained(path, dtype="float32")
+    model.eval()
+    return model, tokenizer
