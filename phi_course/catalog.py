@@ -8,7 +8,7 @@ to change. Figures carry their source so lessons can cite them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 PHI3_REPORT = "Phi-3 Technical Report, arXiv:2404.14219 (Microsoft, 2024)"
 PHI35_CARDS = "Hugging Face model cards of microsoft/Phi-3.5-mini-instruct and Phi-3.5-MoE-instruct (Aug 2024)"

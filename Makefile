@@ -1,0 +1,68 @@
+# Two commands on a fresh clone:  `make lab` (learn) and `make test` (check everything).
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+PYTHON ?= python3
+
+# Tests never use a learner's keys or .env, never reach the network, and run
+# heavy lesson settings in their quick form.
+TEST_ENV := env -u GITHUB_TOKEN -u AZURE_AI_API_KEY -u AZURE_AI_ENDPOINT -u NVIDIA_API_KEY \
+	-u NIM_BASE_URL -u PHI_COURSE_BASE_URL -u PHI_COURSE_API_KEY -u OLLAMA_HOST \
+	PHI_COURSE_NO_DOTENV=1 PHI_COURSE_QUICK=1 HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 \
+	TOKENIZERS_PARALLELISM=false MPLBACKEND=Agg
+
+.PHONY: help install lab test lint check-notebooks unit notebooks models eval-models bench strip doctor clean
+
+help:
+	@echo "make lab          set up and open the course in JupyterLab"
+	@echo "make test         set up and run lint, unit tests and every lesson (offline)"
+	@echo "make doctor       show which routes are live here"
+	@echo "make models       retrain the embedded models (a few minutes on a CPU)"
+	@echo "make eval-models  score the embedded models"
+	@echo "make bench        measure tokens/s on each local engine"
+	@echo "make strip        strip outputs from the lesson notebooks before committing"
+
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt -r requirements-dev.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (phi-course)" >/dev/null
+	touch $(STAMP)
+
+install: $(STAMP)
+
+lab: install
+	$(VENV)/bin/jupyter lab lessons/
+
+doctor: install
+	$(PY) -m phi_course doctor
+
+lint: install
+	$(VENV)/bin/ruff check .
+
+check-notebooks: install
+	$(PY) tools/nbclean.py --check lessons
+
+test: lint check-notebooks
+	$(TEST_ENV) $(PY) -m pytest tests lessons --nbmake --nbmake-timeout=300 -p no:cacheprovider $(PYTEST_ARGS)
+
+unit: install
+	$(TEST_ENV) $(PY) -m pytest tests $(PYTEST_ARGS)
+
+notebooks: install
+	$(TEST_ENV) $(PY) -m pytest lessons --nbmake --nbmake-timeout=300 $(PYTEST_ARGS)
+
+models: install
+	$(PY) -m phi_course.training train
+
+eval-models: install
+	$(PY) -m phi_course.training eval
+
+bench: install
+	$(TEST_ENV) $(PY) -m phi_course.bench
+
+strip: install
+	$(PY) tools/nbclean.py lessons
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

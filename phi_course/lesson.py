@@ -1,0 +1,59 @@
+"""The setup cell every lesson opens with: `from phi_course.lesson import start`.
+
+Introduced in lessons/00_setup.ipynb.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+
+from . import __version__, settings
+
+SEED = 0
+
+
+def seed_everything(seed: int = SEED) -> None:
+    """Fix Python's, NumPy's and torch's random seeds so reruns give the same output."""
+    random.seed(seed)
+    try:
+        import numpy as np
+
+        np.random.seed(seed)
+    except ImportError:
+        pass
+    try:
+        import torch
+
+        torch.manual_seed(seed)
+    except ImportError:
+        pass
+
+
+def quiet_libraries() -> None:
+    """Hide library chatter that says nothing to a learner (load bars of tiny models, hints)."""
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    for name in ("transformers", "httpx", "huggingface_hub"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    try:
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.set_verbosity_error()
+        hf_logging.disable_progress_bar()
+    except ImportError:
+        pass
+
+
+def start(lesson: str, seed: int = SEED) -> None:
+    """Seed, quiet the logs and say in one line how this lesson will run."""
+    seed_everything(seed)
+    quiet_libraries()
+    mode = []
+    if settings.quick():
+        mode.append("quick mode (shortened for tests)")
+    if settings.offline():
+        mode.append("offline: stand-ins only")
+    env = settings.dotenv_path()
+    mode.append(f"keys from {env}" if env else "no .env file (keys from the environment only)")
+    print(f"Phi course {__version__} · {lesson} · seed {seed} · " + " · ".join(mode))

@@ -1,0 +1,41 @@
+"""Lessons are committed without outputs, with the python3 kernel, in order."""
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+LESSONS = sorted((ROOT / "lessons").glob("[0-9][0-9]_*.ipynb"))
+
+
+def test_lessons_exist_and_are_numbered_in_order():
+    assert LESSONS, "no lessons found"
+    numbers = [int(p.name[:2]) for p in LESSONS]
+    assert numbers == sorted(set(numbers))
+    assert all(re.fullmatch(r"\d\d_[a-z0-9_]+\.ipynb", p.name) for p in LESSONS)
+
+
+def test_lessons_carry_no_outputs():
+    for path in LESSONS:
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        assert nb["metadata"]["kernelspec"]["name"] == "python3", path.name
+        for cell in nb["cells"]:
+            if cell["cell_type"] == "code":
+                assert not cell["outputs"] and cell["execution_count"] is None, path.name
+
+
+def test_nbclean_check_agrees():
+    done = subprocess.run([sys.executable, str(ROOT / "tools" / "nbclean.py"), "--check", str(ROOT / "lessons")],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout
+
+
+def test_every_lesson_opens_with_title_goal_and_one_setup_cell():
+    for path in LESSONS:
+        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+        assert cells[0]["cell_type"] == "markdown" and "".join(cells[0]["source"]).startswith("# "), path.name
+        code = [c for c in cells if c["cell_type"] == "code"]
+        assert "from phi_course.lesson import start" in "".join(code[0]["source"]), path.name
+        assert sum("lesson import start" in "".join(c["source"]) for c in code) == 1, path.name
