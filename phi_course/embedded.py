@@ -53,3 +53,44 @@ def load(name: str = DEFAULT_MODEL):
     model = AutoModelForCausalLM.from_pretrained(path, dtype="float32")
     model.eval()
     return model, tokenizer
+
+
+def describe() -> list[dict]:
+    """One row per embedded model: what it stands in for, its class, size and parameters.
+
+    Reads only the files (no model load), so it is instant.
+    """
+    import json
+
+    rows = []
+    for name, phi_key in EMBEDDED.items():
+        path = models_dir() / name
+        if not (path / "config.json").exists():
+            rows.append({"model": name, "stands in for": phi_key, "status": "missing: run `make models`"})
+            continue
+        config = json.loads((path / "config.json").read_text())
+        size = sum(f.stat().st_size for f in path.iterdir() if f.is_file())
+        rows.append({
+            "model": name,
+            "stands in for": phi_key,
+            "class": config.get("architectures", ["?"])[0],
+            "parameters": _count_parameters(path),
+            "layers": config.get("num_hidden_layers"),
+            "experts": config.get("num_local_experts", "-"),
+            "size on disk (MB)": round(size / 1e6, 2),
+        })
+    return rows
+
+
+def _count_parameters(path: Path) -> int:
+    from safetensors import safe_open
+
+    total = 0
+    with safe_open(str(path / "model.safetensors"), framework="pt") as weights:
+        for key in weights.keys():
+            shape = weights.get_slice(key).get_shape()
+            count = 1
+            for dim in shape:
+                count *= dim
+            total += count
+    return total

@@ -1,0 +1,1 @@
+"""Exercise solutions, one module per lesson; tests/test_solutions.py runs them."""
