@@ -9,7 +9,7 @@ import logging
 import os
 import random
 
-from . import __version__, settings
+from . import __version__, errors, settings
 
 SEED = 0
 
@@ -46,9 +46,10 @@ def quiet_libraries() -> None:
 
 
 def start(lesson: str, seed: int = SEED) -> None:
-    """Seed, quiet the logs and say in one line how this lesson will run."""
+    """Seed, quiet the logs, explain errors plainly, and say in one line how this lesson will run."""
     seed_everything(seed)
     quiet_libraries()
+    errors.install_notebook_handler()
     mode = []
     if settings.quick():
         mode.append("quick mode (shortened for tests)")

@@ -1,0 +1,148 @@
+"""A local server that fails on purpose, the way real services fail.
+
+Introduced in lessons/03_github_models.ipynb (what a 429 looks like, and how
+the SDK retries). The tests drive every route's real SDK client against it.
+
+The first part of the path picks the fault, so one server plays them all:
+
+    http://127.0.0.1:PORT/429/v1          -> 429 with Retry-After: 1
+    http://127.0.0.1:PORT/429-then-ok/v1  -> 429 once, then a normal answer
+    http://127.0.0.1:PORT/hang/v1         -> accepts, never answers (a timeout)
+
+Errors use the shapes the real services send: OpenAI-style JSON for the
+OpenAI-compatible routes, `{"error": "..."}` for Ollama paths (`/api/...`).
+Only ever bound to 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import Counter
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+HANG_LIMIT_S = 30.0  # a hanging request is released after this, so nothing waits forever
+
+FAULTS: dict[str, tuple[int, str, str]] = {
+    # name: (status, OpenAI error code, message)
+    "401": (401, "unauthorized", "Bad credentials"),
+    "401-models": (401, "unauthorized", "The `models` permission is required to access this endpoint"),
+    "403": (403, "forbidden", "Your subscription does not allow access to this model"),
+    "404": (404, "unknown_model", "Unknown model: microsoft/Phi-3.5-mini-instruct"),
+    "429": (429, "RateLimitReached", "Rate limit of 15 per 60s exceeded for UserByModelByMinute."),
+    "429-no-retry-after": (429, "RateLimitReached", "Rate limit exceeded."),
+    "500": (500, "internal_error", "The server had an error while processing your request."),
+    "503": (503, "service_unavailable", "The model is overloaded. Please try again later."),
+}
+OTHER_FAULTS = ("ok", "bad-json", "hang", "429-then-ok")
+
+
+def _ok_chat(model: str) -> dict:
+    return {
+        "id": "chatcmpl-fault-server", "object": "chat.completion", "created": int(time.time()),
+        "model": model,
+        "choices": [{"index": 0, "finish_reason": "stop",
+                     "message": {"role": "assistant", "content": "The fault server says hello."}}],
+        "usage": {"prompt_tokens": 3, "completion_tokens": 6, "total_tokens": 9},
+    }
+
+
+def _ok_ollama(model: str) -> dict:
+    return {"model": model, "created_at": "2026-01-01T00:00:00Z", "done": True, "done_reason": "stop",
+            "message": {"role": "assistant", "content": "The fault server says hello."},
+            "response": "The fault server says hello."}
+
+
+class FaultServer:
+    """Start with `with FaultServer() as server:`; `server.url("429")` is a base URL."""
+
+    def __init__(self, retry_after_s: int = 1):
+        self.retry_after_s = retry_after_s
+        self.hits: Counter[str] = Counter()
+        self._stop = threading.Event()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def port(self) -> int:
+        return self._server.server_address[1]
+
+    def url(self, fault: str, suffix: str = "/v1") -> str:
+        """Base URL whose requests all meet `fault` (see FAULTS and OTHER_FAULTS)."""
+        if fault not in FAULTS and fault not in OTHER_FAULTS:
+            raise ValueError(f"Unknown fault {fault!r}. Known: {', '.join([*FAULTS, *OTHER_FAULTS])}")
+        return f"http://127.0.0.1:{self.port}/{fault}{suffix}"
+
+    def start(self) -> FaultServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()  # releases hanging requests
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self) -> FaultServer:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def _handler(self):
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):  # quiet: tests and lessons read their own output
+                pass
+
+            def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None):
+                self.send_response(status)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(body)))
+                for key, value in (headers or {}).items():
+                    self.send_header(key, value)
+                self.end_headers()
+                try:
+                    self.wfile.write(body)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up first (a timeout): that is the point of "hang"
+
+            def _serve(self):
+                length = int(self.headers.get("content-length") or 0)
+                raw = self.rfile.read(length) if length else b""
+                try:
+                    request = json.loads(raw) if raw else {}
+                except ValueError:
+                    request = {}
+                fault, _, rest = self.path.lstrip("/").partition("/")
+                owner.hits[fault] += 1
+                ollama = rest.startswith("api/")
+                model = request.get("model", "unknown") if isinstance(request, dict) else "unknown"
+                if fault == "429-then-ok":
+                    fault = "429" if owner.hits["429-then-ok"] == 1 else "ok"
+                if fault == "hang":
+                    owner._stop.wait(HANG_LIMIT_S)
+                    return self._send(504, b'{"error": "fault server released a hanging request"}')
+                if fault == "bad-json":
+                    return self._send(200, b'{"id": "chatcmpl-broken", "choices": [')
+                if fault == "ok":
+                    if rest.endswith("models") or rest.endswith("tags"):
+                        return self._send(200, json.dumps({"object": "list", "data": [], "models": []}).encode())
+                    body = _ok_ollama(model) if ollama else _ok_chat(model)
+                    return self._send(200, json.dumps(body).encode())
+                if fault not in FAULTS:
+                    return self._send(404, json.dumps({"error": {"message": f"no fault called {fault!r}"}}).encode())
+                status, code, message = FAULTS[fault]
+                headers = {"retry-after": str(owner.retry_after_s)} if fault == "429" else {}
+                if ollama and status == 404:
+                    message = f'model "{model}" not found, try pulling it first'  # Ollama's own wording
+                body = {"error": message} if ollama else {"error": {"code": code, "message": message, "type": code}}
+                return self._send(status, json.dumps(body).encode(), headers)
+
+            do_GET = do_POST = _serve  # noqa: N815 (the stdlib's names)
+
+        return Handler
