@@ -1,0 +1,213 @@
+"""Load a Phi model locally with Hugging Face Transformers, or its embedded stand-in.
+
+Introduced in lessons/06_transformers.ipynb.
+
+The real Phi-3.5-mini is about 7.6 GB, so it is used only when it is already
+complete in the local Hugging Face cache, or when the learner opts in with
+`PHI_COURSE_REAL_MODELS=1` (then the download size is printed before anything
+is fetched). Otherwise the course's embedded model of the same architecture
+stands in, and a one-line notice says so. Nothing here ever passes
+`trust_remote_code`: Phi-3, Phi-3.5 and Phi-3.5-MoE are native transformers
+classes, and the repos' remote code breaks on transformers 5.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from . import catalog, embedded, settings
+
+REAL_MODELS_VAR = "PHI_COURSE_REAL_MODELS"  # "1": use (and if needed download) the real Phi models
+
+# What a transformers checkpoint needs; the repos' *.py remote code is never fetched.
+CAUSAL_LM_PATTERNS = ["*.json", "*.safetensors", "tokenizer.model", "*.jinja"]
+
+
+def real_models_opted_in() -> bool:
+    """True when the learner asked for the real (multi-GB) Phi models."""
+    value = settings.get_setting(REAL_MODELS_VAR) or ""
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def format_size(n_bytes: int) -> str:
+    """A byte count as people read it: '7.6 GB', '380 MB'."""
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("KB", 1e3)):
+        if n_bytes >= scale:
+            return f"{n_bytes / scale:.1f} {unit}"
+    return f"{n_bytes} B"
+
+
+def cached_snapshot(repo_id: str, allow_patterns: list[str] | None = None) -> Path | None:
+    """The local snapshot folder of `repo_id` in the Hugging Face cache, or None.
+
+    Never touches the network. The caller still checks that the files it needs
+    are there: the Hub only knows a snapshot is partial when it kept the listing.
+    """
+    from huggingface_hub import snapshot_download
+    from huggingface_hub.errors import LocalEntryNotFoundError
+
+    try:
+        folder = snapshot_download(repo_id, allow_patterns=allow_patterns, local_files_only=True)
+    except (LocalEntryNotFoundError, OSError):
+        return None
+    return Path(folder)
+
+
+def download_plan(repo_id: str, allow_patterns: list[str]) -> tuple[int, int]:
+    """(bytes still to fetch, bytes in all) for a download, asked of the Hub without fetching."""
+    from huggingface_hub import snapshot_download
+
+    try:
+        plan = snapshot_download(repo_id, allow_patterns=allow_patterns, dry_run=True)
+    except Exception as error:
+        raise ConnectionError(
+            f"{REAL_MODELS_VAR}=1 asked for the real {repo_id}, but the Hugging Face Hub could not "
+            f"list it ({type(error).__name__}: {error}). Check your internet connection (or "
+            f"HF_TOKEN for a gated repo), or unset {REAL_MODELS_VAR} to use the embedded stand-in."
+        ) from error
+    return sum(f.file_size or 0 for f in plan if f.will_download), sum(f.file_size or 0 for f in plan)
+
+
+def download_snapshot(repo_id: str, allow_patterns: list[str],
+                      plan: tuple[int, int] | None = None) -> Path:
+    """Download `repo_id` (only files matching `allow_patterns`) after printing its size.
+
+    Used only after the learner opted in with PHI_COURSE_REAL_MODELS=1. The Hub
+    shows a progress bar; an interrupted download resumes on the next call.
+    """
+    from huggingface_hub import snapshot_download
+
+    to_fetch, total = plan or download_plan(repo_id, allow_patterns)
+    print(
+        f"Downloading {repo_id}: {format_size(to_fetch)} to fetch "
+        f"({format_size(total)} in all) into the Hugging Face cache."
+    )
+    return Path(snapshot_download(repo_id, allow_patterns=allow_patterns))
+
+
+def missing_causal_lm_files(folder: Path) -> list[str]:
+    """What a transformers checkpoint folder lacks to load: [] when it is complete."""
+    folder = Path(folder)
+    missing = [name for name in ("config.json", "tokenizer_config.json") if not (folder / name).is_file()]
+    if not any((folder / name).is_file() for name in ("tokenizer.json", "tokenizer.model")):
+        missing.append("tokenizer.json or tokenizer.model")
+    index = folder / "model.safetensors.index.json"
+    if index.is_file():
+        import json
+
+        shards = sorted(set(json.loads(index.read_text())["weight_map"].values()))
+        missing += [s for s in shards if not (folder / s).is_file()]
+    elif not (folder / "model.safetensors").is_file():
+        missing.append("model.safetensors")
+    return missing
+
+
+def weights_bytes(folder: Path) -> int:
+    """Bytes of safetensors weights in a checkpoint folder (symlinks followed)."""
+    return sum(p.stat().st_size for p in Path(folder).glob("*.safetensors"))
+
+
+def _total_memory_bytes() -> int | None:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):  # not available on Windows
+        return None
+
+
+def _gpu_placement() -> dict[str, Any]:
+    """device_map="auto" only when accelerate is installed and a GPU is present."""
+    import torch
+
+    if torch.cuda.is_available() and importlib.util.find_spec("accelerate") is not None:
+        return {"device_map": "auto"}
+    return {}
+
+
+@dataclass
+class LoadedModel:
+    """A model and tokenizer ready for `generate`, and where they came from."""
+
+    model: Any
+    tokenizer: Any
+    model_id: str  # the Hugging Face id, or the embedded model's name
+    is_real: bool
+    notice: str
+
+
+def refuse_if_too_big_for_ram(repo_id: str, weight_bytes: int) -> None:
+    """Raise MemoryError when weights cannot fit in RAM and no GPU is there to hold them."""
+    ram = _total_memory_bytes()
+    if not _gpu_placement() and ram and weight_bytes > 0.8 * ram:
+        raise MemoryError(
+            f"{repo_id} has {format_size(weight_bytes)} of weights but this machine has "
+            f"{format_size(ram)} of RAM and no GPU, so loading it would crash the kernel. "
+            "Use a smaller Phi model or a GPU machine, or unset "
+            f"{REAL_MODELS_VAR} to use the embedded stand-in."
+        )
+
+
+def load_real_causal_lm(repo_id: str, snapshot: Path):
+    """Load a Phi checkpoint from the Hugging Face cache with native transformers classes."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    refuse_if_too_big_for_ram(repo_id, weights_bytes(snapshot))
+    placement = _gpu_placement()
+    # local_files_only: the files were checked (or just downloaded); no Hub round trips.
+    tokenizer = AutoTokenizer.from_pretrained(repo_id, local_files_only=True, trust_remote_code=False)
+    model = AutoModelForCausalLM.from_pretrained(
+        repo_id,
+        dtype="auto",
+        attn_implementation="sdpa",  # flash-attn is often missing; sdpa ships with torch
+        trust_remote_code=False,
+        local_files_only=True,
+        **placement,
+    )
+    model.eval()
+    return model, tokenizer
+
+
+def load_causal_lm(model: str = "phi-3.5-mini", *, verbose: bool = True) -> LoadedModel:
+    """The real Phi `model` if it is in the local Hugging Face cache (or opted in), else its stand-in.
+
+    `model` is a course key such as "phi-3.5-mini" (see catalog.FAMILY).
+    Introduced in lessons/06_transformers.ipynb.
+    """
+    repo_id = catalog.model_id("huggingface", model).id
+    snapshot = cached_snapshot(repo_id, CAUSAL_LM_PATTERNS)
+    complete = snapshot is not None and not missing_causal_lm_files(snapshot)
+
+    if complete or real_models_opted_in():
+        if not complete:
+            plan = download_plan(repo_id, CAUSAL_LM_PATTERNS)
+            refuse_if_too_big_for_ram(repo_id, plan[1])  # before fetching, not after 80 GB
+            snapshot = download_snapshot(repo_id, CAUSAL_LM_PATTERNS, plan)
+            missing = missing_causal_lm_files(snapshot)
+            if missing:
+                raise FileNotFoundError(
+                    f"The download of {repo_id} finished without {', '.join(missing)}. "
+                    "Run the cell again to resume the download."
+                )
+        hf_model, tokenizer = load_real_causal_lm(repo_id, snapshot)
+        notice = f"Using the real {repo_id} from the Hugging Face cache."
+        if verbose:
+            print(notice)
+        return LoadedModel(hf_model, tokenizer, repo_id, True, notice)
+
+    stand_in = catalog.phi(model).embedded
+    if stand_in is None:
+        raise LookupError(
+            f"{repo_id} is not in your Hugging Face cache and the course has no embedded "
+            f"stand-in for {model!r}. Set {REAL_MODELS_VAR}=1 to download it."
+        )
+    hf_model, tokenizer = embedded.load(stand_in)
+    notice = (
+        f"Using the embedded stand-in {stand_in!r} (same architecture, a few MB) because {repo_id} "
+        f"is not in your Hugging Face cache. Set {REAL_MODELS_VAR}=1 to download the real model."
+    )
+    if verbose:
+        print(notice)
+    return LoadedModel(hf_model, tokenizer, stand_in, False, notice)

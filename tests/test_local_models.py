@@ -1,0 +1,293 @@
+"""phi_course.local_models: real Phi from the Hugging Face cache, or the embedded stand-in.
+
+The Hub is unreachable here, so the real-model paths run against real files in
+a temporary HF_HOME laid out exactly as huggingface_hub lays out its cache,
+and against a Hub stand-in on 127.0.0.1 that serves an embedded model's files
+under the real repo id. huggingface_hub reads HF_HOME and HF_ENDPOINT when it
+is imported, so each case runs the real loading code in a fresh interpreter.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import threading
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+from phi_course import catalog, embedded
+from phi_course.local_models import format_size, missing_causal_lm_files
+
+ROOT = Path(__file__).resolve().parents[1]
+REPO = catalog.model_id("huggingface", "phi-3.5-mini").id  # microsoft/Phi-3.5-mini-instruct
+STAND_IN = catalog.phi("phi-3.5-mini").embedded
+COMMIT = "0123456789abcdef0123456789abcdef01234567"
+# Remote code that must never run: loading with trust_remote_code=True would import it and fail.
+TRAP = b"raise RuntimeError('remote code ran: trust_remote_code must stay off')\n"
+
+
+# --------------------------------------------------------------------------- shared helpers
+
+
+def checkpoint_files(name: str = STAND_IN) -> dict[str, bytes]:
+    """An embedded model's files, dressed as the real repo: remote code and auto_map included."""
+    files = {p.name: p.read_bytes() for p in embedded.model_path(name).iterdir() if p.is_file()}
+    config = json.loads(files["config.json"])
+    config["auto_map"] = {"AutoConfig": "configuration_phi3.Phi3Config",
+                          "AutoModelForCausalLM": "modeling_phi3.Phi3ForCausalLM"}
+    files["config.json"] = json.dumps(config).encode()
+    files["configuration_phi3.py"] = TRAP
+    files["modeling_phi3.py"] = TRAP
+    return files
+
+
+def fake_hf_snapshot(hf_home: Path, repo_id: str, files: dict[str, bytes], commit: str = COMMIT) -> Path:
+    """Write files into HF_HOME the way huggingface_hub caches them: blobs, symlinks, refs/main."""
+    repo_dir = Path(hf_home) / "hub" / ("models--" + repo_id.replace("/", "--"))
+    snapshot = repo_dir / "snapshots" / commit
+    for relative, data in files.items():
+        blob = repo_dir / "blobs" / hashlib.sha256(data).hexdigest()
+        blob.parent.mkdir(parents=True, exist_ok=True)
+        blob.write_bytes(data)
+        link = snapshot / relative
+        link.parent.mkdir(parents=True, exist_ok=True)
+        link.symlink_to(os.path.relpath(blob, link.parent))
+    (repo_dir / "refs").mkdir(parents=True, exist_ok=True)
+    (repo_dir / "refs" / "main").write_text(commit)
+    return snapshot
+
+
+@contextmanager
+def hub_standin(repos: dict[str, dict[str, bytes]], claimed_sizes: dict[str, int] | None = None):
+    """A Hugging Face Hub stand-in on 127.0.0.1: yields (endpoint, requests seen).
+
+    Serves the three calls huggingface_hub makes to download a snapshot (revision,
+    tree listing, file resolve); anything else is a 404. `claimed_sizes` makes it
+    announce other sizes for some files, as the real Hub does for large weights.
+    """
+    claimed_sizes = claimed_sizes or {}
+    seen: list[tuple[str, str]] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def _send(self, code: int, body: bytes, headers: dict[str, str]) -> None:
+            self.send_response(code)
+            for key, value in headers.items():
+                self.send_header(key, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(body)
+
+        def _answer(self) -> None:
+            path = urlparse(self.path).path
+            seen.append((self.command, path))
+            for repo, files in repos.items():
+                if path == f"/api/models/{repo}/revision/main":
+                    info = {"id": repo, "sha": COMMIT, "siblings": [{"rfilename": f} for f in files]}
+                    return self._send(200, json.dumps(info).encode(), {"Content-Type": "application/json"})
+                if path.startswith(f"/api/models/{repo}/tree/"):
+                    tree = [{"type": "file", "path": f, "size": claimed_sizes.get(f, len(data)),
+                             "oid": hashlib.sha1(data).hexdigest()} for f, data in files.items()]
+                    return self._send(200, json.dumps(tree).encode(), {"Content-Type": "application/json"})
+                prefix = f"/{repo}/resolve/{COMMIT}/"
+                if path.startswith(prefix) and path[len(prefix):] in files:
+                    data = files[path[len(prefix):]]
+                    headers = {"X-Repo-Commit": COMMIT, "ETag": f'"{hashlib.sha1(data).hexdigest()}"'}
+                    if path[len(prefix):] in claimed_sizes:
+                        headers["X-Linked-Size"] = str(claimed_sizes[path[len(prefix):]])
+                    return self._send(200, data, headers)
+            self._send(404, b'{"error": "not found"}', {"X-Error-Code": "RepoNotFound"})
+
+        do_GET = do_HEAD = _answer  # noqa: N815 (the stdlib's names)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", seen
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def model_requests(seen: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The requests that asked the Hub about a model (huggingface_hub also fetches, at most
+    once a day, a registry of agent harnesses for its user-agent header: not a model call)."""
+    return [(method, path) for method, path in seen if path != "/api/agent-harnesses"]
+
+
+def run_fresh(code: str, *, hf_home: Path, endpoint: str, real: bool = False,
+              timeout: float = 240) -> tuple[dict, str]:
+    """Run `code` in a new interpreter with its own HF_HOME; it must print a JSON line last.
+
+    Returns (that JSON, everything it printed).
+    """
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "HUGGING"))}
+    env.update(HF_HOME=str(hf_home), HF_ENDPOINT=endpoint, PHI_COURSE_NO_DOTENV="1",
+               HF_HUB_ETAG_TIMEOUT="5", HF_HUB_DOWNLOAD_TIMEOUT="10")
+    env.pop("PHI_COURSE_REAL_MODELS", None)
+    if real:
+        env["PHI_COURSE_REAL_MODELS"] = "1"
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True,
+                            text=True, timeout=timeout)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-3000:]
+    return json.loads(result.stdout.strip().splitlines()[-1]), output
+
+
+LOAD = """
+import json, torch
+from phi_course.local_models import load_causal_lm
+try:
+    r = load_causal_lm("phi-3.5-mini")
+except Exception as error:
+    print(json.dumps({"error": type(error).__name__, "message": str(error)}))
+    raise SystemExit(0)
+ids = r.tokenizer.apply_chat_template([{"role": "user", "content": "What is Phi?"}],
+                                      add_generation_prompt=True, return_tensors="pt", return_dict=True)
+out = r.model.generate(**ids, do_sample=False, max_new_tokens=8)
+print(json.dumps({"model_id": r.model_id, "is_real": r.is_real, "notice": r.notice,
+                  "class": type(r.model).__name__, "dtype": str(r.model.dtype),
+                  "attn": r.model.config._attn_implementation,
+                  "source": str(getattr(r.model, "name_or_path", "")),
+                  "new_tokens": out[0, ids["input_ids"].shape[1]:].tolist()}))
+"""
+
+
+# --------------------------------------------------------------------------- decision logic
+
+
+def test_empty_cache_uses_embedded_stand_in_without_touching_the_hub(tmp_path):
+    with hub_standin({}) as (endpoint, seen):
+        result, output = run_fresh(LOAD, hf_home=tmp_path, endpoint=endpoint)
+    assert result["is_real"] is False and result["model_id"] == STAND_IN
+    assert "PHI_COURSE_REAL_MODELS=1" in result["notice"] and REPO in result["notice"]
+    assert result["notice"] in output  # the one-line notice is printed
+    assert len(result["new_tokens"]) >= 1
+    assert model_requests(seen) == []
+
+
+def test_complete_cache_loads_the_real_repo_natively_and_offline(tmp_path):
+    fake_hf_snapshot(tmp_path, REPO, checkpoint_files())
+    with hub_standin({}) as (endpoint, seen):
+        result, _ = run_fresh(LOAD, hf_home=tmp_path, endpoint=endpoint)
+    assert "error" not in result, result
+    assert result["is_real"] is True and result["model_id"] == REPO
+    assert result["class"] == "Phi3ForCausalLM" and result["attn"] == "sdpa"
+    config = json.loads((embedded.model_path(STAND_IN) / "config.json").read_text())
+    assert result["dtype"] == f"torch.{config.get('dtype') or config['torch_dtype']}"  # dtype="auto" follows the checkpoint
+    assert result["source"] == REPO
+    assert model_requests(seen) == []  # fully cached: not one request to the Hub
+
+
+def test_same_weights_give_same_greedy_tokens_real_path_or_stand_in(tmp_path):
+    fake_hf_snapshot(tmp_path / "cached", REPO, checkpoint_files())
+    with hub_standin({}) as (endpoint, _):
+        real, _ = run_fresh(LOAD, hf_home=tmp_path / "cached", endpoint=endpoint)
+        stand_in, _ = run_fresh(LOAD, hf_home=tmp_path / "empty", endpoint=endpoint)
+    assert (real["is_real"], stand_in["is_real"]) == (True, False)
+    assert real["new_tokens"] == stand_in["new_tokens"]
+
+
+def test_cache_without_weights_falls_back_to_the_stand_in(tmp_path):
+    files = {k: v for k, v in checkpoint_files().items() if not k.endswith(".safetensors")}
+    snapshot = fake_hf_snapshot(tmp_path, REPO, files)
+    assert missing_causal_lm_files(snapshot) == ["model.safetensors"]
+    with hub_standin({}) as (endpoint, seen):
+        result, _ = run_fresh(LOAD, hf_home=tmp_path, endpoint=endpoint)
+    assert result["is_real"] is False
+    assert model_requests(seen) == []
+
+
+def test_opt_in_prints_the_size_then_downloads_without_remote_code(tmp_path):
+    files = checkpoint_files()
+    with hub_standin({REPO: files}) as (endpoint, seen):
+        result, output = run_fresh(LOAD, hf_home=tmp_path, endpoint=endpoint, real=True)
+        first_seen = list(seen)
+        seen.clear()
+        again, _ = run_fresh(LOAD, hf_home=tmp_path, endpoint=endpoint, real=True)
+    assert result["is_real"] is True and result["model_id"] == REPO
+    wanted = {k: v for k, v in files.items() if not k.endswith(".py")}
+    size_line = f"Downloading {REPO}: {format_size(sum(map(len, wanted.values())))} to fetch"
+    assert size_line in output
+    assert output.index(size_line) < output.index("Using the real")
+    fetched = {path.rsplit("/", 1)[-1] for method, path in first_seen if method == "GET" and "/resolve/" in path}
+    assert fetched == set(wanted)  # every checkpoint file, and never the *.py remote code
+    assert again["is_real"] is True and model_requests(seen) == []  # the second run needs nothing from the Hub
+
+
+def test_opt_in_with_the_hub_unreachable_says_what_to_do(tmp_path):
+    with hub_standin({}) as (endpoint, seen):  # knows no repo: every call is a 404
+        result, _ = run_fresh(LOAD, hf_home=tmp_path, endpoint=endpoint, real=True)
+    assert result["error"] == "ConnectionError"
+    assert REPO in result["message"] and "unset PHI_COURSE_REAL_MODELS" in result["message"]
+    assert not any("/resolve/" in path for _, path in seen)
+
+
+@pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="a GPU may hold what RAM cannot")
+def test_weights_larger_than_ram_are_refused_before_loading(tmp_path):
+    snapshot = fake_hf_snapshot(tmp_path, REPO, checkpoint_files())
+    # A sparse file: a terabyte by its size, nothing on disk. Loading it would crash the kernel.
+    target = (snapshot / "model.safetensors").resolve()
+    target.unlink()
+    with open(target, "wb") as f:
+        f.truncate(10**12)
+    with hub_standin({}) as (endpoint, _):
+        result, _ = run_fresh(LOAD, hf_home=tmp_path, endpoint=endpoint)
+    assert result["error"] == "MemoryError"
+    assert format_size(10**12) in result["message"] and "RAM" in result["message"]
+
+
+@pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="a GPU may hold what RAM cannot")
+def test_opt_in_refuses_weights_too_big_for_ram_before_downloading(tmp_path):
+    moe_repo = catalog.model_id("huggingface", "phi-3.5-moe").id
+    files = checkpoint_files(catalog.phi("phi-3.5-moe").embedded)
+    code = LOAD.replace('load_causal_lm("phi-3.5-mini")', 'load_causal_lm("phi-3.5-moe")')
+    with hub_standin({moe_repo: files}, claimed_sizes={"model.safetensors": 10**13}) as (endpoint, seen):
+        result, _ = run_fresh(code, hf_home=tmp_path, endpoint=endpoint, real=True)
+    assert result["error"] == "MemoryError" and format_size(10**13) in result["message"]
+    assert not any(method == "GET" and "/resolve/" in path for method, path in seen)
+
+
+# --------------------------------------------------------------------------- small pieces
+
+
+def test_missing_files_follow_the_safetensors_index(tmp_path):
+    (tmp_path / "config.json").write_text("{}")
+    (tmp_path / "tokenizer_config.json").write_text("{}")
+    (tmp_path / "tokenizer.model").write_bytes(b"x")
+    index = {"weight_map": {"a": "model-00001-of-00002.safetensors", "b": "model-00002-of-00002.safetensors"}}
+    (tmp_path / "model.safetensors.index.json").write_text(json.dumps(index))
+    (tmp_path / "model-00001-of-00002.safetensors").write_bytes(b"x")
+    assert missing_causal_lm_files(tmp_path) == ["model-00002-of-00002.safetensors"]
+    (tmp_path / "model-00002-of-00002.safetensors").write_bytes(b"x")
+    assert missing_causal_lm_files(tmp_path) == []
+
+
+def test_opt_in_switch_reads_the_environment(monkeypatch):
+    from phi_course import settings
+    from phi_course.local_models import real_models_opted_in
+
+    monkeypatch.setenv("PHI_COURSE_NO_DOTENV", "1")
+    settings.reload()
+    monkeypatch.delenv("PHI_COURSE_REAL_MODELS", raising=False)
+    assert real_models_opted_in() is False
+    monkeypatch.setenv("PHI_COURSE_REAL_MODELS", "1")
+    assert real_models_opted_in() is True
+    monkeypatch.setenv("PHI_COURSE_REAL_MODELS", "0")
+    assert real_models_opted_in() is False
+
+
+def test_format_size():
+    assert format_size(7_600_000_000) == "7.6 GB"
+    assert format_size(912_600) == "912.6 KB"
+    assert format_size(12) == "12 B"
