@@ -8,7 +8,7 @@ __version__ = "0.1.0"
 
 
 def doctor(probe: bool = True):
-    """Show which routes are live, which use a stand-in, and why (see phi_course.doctor)."""
-    from .doctor import doctor as _doctor
+    """Show which routes are live, which use a stand-in, and why (see phi_course.doctor_report)."""
+    from .doctor_report import doctor as _doctor
 
     return _doctor(probe=probe)

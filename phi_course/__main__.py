@@ -12,7 +12,7 @@ def main(argv: list[str] | None = None) -> int:
     doc.add_argument("--no-probe", action="store_true", help="do not contact any service")
     args = parser.parse_args(argv)
     if args.command == "doctor":
-        from .doctor import doctor
+        from .doctor_report import doctor
 
         print(doctor(probe=not args.no_probe))
     return 0

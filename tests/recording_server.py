@@ -29,7 +29,7 @@ def recording_server(reply_text: str = "recorded reply"):
         def _record(self):
             length = int(self.headers.get("content-length") or 0)
             body = json.loads(self.rfile.read(length)) if length else None
-            seen.append((self.command, self.path, dict(self.headers), body))
+            seen.append((self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, body))
             return body
 
         def _send(self, payload: dict):

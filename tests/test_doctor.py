@@ -1,6 +1,6 @@
 """doctor() reports every route and engine, and why, without leaking keys."""
 
-from phi_course import doctor as doctor_module
+from phi_course import doctor_report as doctor_module
 from phi_course import settings
 from phi_course.routes import REMOTE_ROUTES
 from tests.recording_server import recording_server
@@ -37,3 +37,10 @@ def test_a_reachable_custom_server_is_live(monkeypatch):
         monkeypatch.setenv("PHI_COURSE_BASE_URL", url + "/v1")
         row = next(c for c in doctor_module.doctor(probe=True) if c.name == "custom")
     assert row.status == "live" and seen[-1][1] == "/v1/models"
+
+
+def test_doctor_can_be_called_twice_from_the_package(monkeypatch):
+    import phi_course
+
+    monkeypatch.setenv(settings.NO_DOTENV_VAR, "1")
+    assert len(phi_course.doctor(probe=False)) == len(phi_course.doctor(probe=False))

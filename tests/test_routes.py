@@ -67,7 +67,7 @@ def test_an_overridden_endpoint_receives_the_request_and_the_key(monkeypatch):
     assert reply.choices[0].message.content == "hello from the override"
     method, path, headers, body = seen[-1]
     assert (method, path) == ("POST", "/chat/completions")
-    assert headers["Authorization"] == f"Bearer {TOKEN}"
+    assert headers["authorization"] == f"Bearer {TOKEN}"
     assert body["model"] == "microsoft/Phi-4-mini-instruct"
 
 

@@ -1,0 +1,436 @@
+"""The Phi family as tables and charts, beside larger models, with an explorer widget.
+
+Introduced in lessons/02_phi_family.ipynb; the size and training-compute charts
+first appear in lessons/01_slm_vs_llm.ipynb.
+
+Model figures come from phi_course.catalog. The few figures the catalog does
+not hold (training tokens and hardware, two published LLM sizes, the claims
+Microsoft makes about its models) are kept here, each with its source.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+from dataclasses import dataclass
+
+import ipywidgets as widgets
+
+from . import catalog, style
+from .tables import Table
+
+PHI3_MINI_CARD = "model card of microsoft/Phi-3-mini-4k-instruct"
+PHI35_MINI_CARD = "model card of microsoft/Phi-3.5-mini-instruct"
+PHI35_MOE_CARD = "model card of microsoft/Phi-3.5-MoE-instruct"
+PHI35_VISION_CARD = "model card of microsoft/Phi-3.5-vision-instruct"
+PHI4_CARD = "model card of microsoft/phi-4"
+PHI4_MINI_CARD = "model card of microsoft/Phi-4-mini-instruct"
+GPT3_PAPER = "Language Models are Few-Shot Learners (GPT-3), arXiv:2005.14165"
+LLAMA2_PAPER = "Llama 2, arXiv:2307.09288"
+
+# The languages Phi-3.5-mini and Phi-3.5-MoE list as supported (their model cards).
+PHI35_LANGUAGES = (
+    "Arabic", "Chinese", "Czech", "Danish", "Dutch", "English", "Finnish", "French", "German",
+    "Hebrew", "Hungarian", "Italian", "Japanese", "Korean", "Norwegian", "Polish", "Portuguese",
+    "Russian", "Spanish", "Swedish", "Thai", "Turkish", "Ukrainian",
+)
+
+# Large models with a published parameter count, for the size chart (billions).
+PUBLISHED_LLMS = {
+    "GPT-3": {"params_b": 175.0, "source": GPT3_PAPER},
+    "Llama-2-70B": {"params_b": 70.0, "source": LLAMA2_PAPER},
+}
+
+
+@dataclass(frozen=True)
+class Training:
+    """How much data a model was trained on, and on what hardware, as published."""
+
+    model: str  # a catalog key, or a name from PUBLISHED_LLMS
+    params_per_token_b: float  # parameters that work on each token (active ones for MoE)
+    tokens_t: float  # training tokens, trillions
+    source: str
+    gpus: int | None = None
+    gpu_type: str = ""
+    days: float | None = None
+
+    @property
+    def flops(self) -> float:
+        """Training compute by the rule of thumb 6 x N x D (forward + backward pass)."""
+        return training_flops(self.params_per_token_b * 1e9, self.tokens_t * 1e12)
+
+    @property
+    def flops_per_gpu_second(self) -> float | None:
+        """What each GPU must have sustained for 6ND to fit in the published time."""
+        if not (self.gpus and self.days):
+            return None
+        return self.flops / (self.gpus * self.days * 86400)
+
+
+TRAINING: list[Training] = [
+    Training("phi-3-mini", 3.8, 3.3, f"{catalog.PHI3_REPORT}; {PHI3_MINI_CARD}", 512, "H100-80G", 7),
+    Training("phi-3-small", 7.0, 4.8, catalog.PHI3_REPORT),
+    Training("phi-3-medium", 14.0, 4.8, catalog.PHI3_REPORT),
+    Training("phi-3.5-mini", 3.8, 3.4, PHI35_MINI_CARD, 512, "H100-80G", 10),
+    Training("phi-3.5-moe", 6.6, 4.9, PHI35_MOE_CARD, 512, "H100-80G", 23),
+    Training("phi-4-mini", 3.8, 5.0, PHI4_MINI_CARD, 512, "A100-80G", 21),
+    Training("phi-4", 14.0, 9.8, PHI4_CARD, 1920, "H100-80G", 21),
+    Training("Llama-2-70B", 70.0, 2.0, LLAMA2_PAPER),
+    Training("GPT-3", 175.0, 0.3, GPT3_PAPER),
+]
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A comparison Microsoft published about one of its models: reported, not tested by this course."""
+
+    model: str
+    claim: str
+    source: str
+
+
+CLAIMS: list[Claim] = [
+    Claim("phi-3-mini", "rivals Mixtral 8x7B and GPT-3.5 (69% MMLU, 8.38 MT-bench)", catalog.PHI3_REPORT),
+    Claim("phi-3-small", "beats GPT-3.5-Turbo on language, reasoning, coding and maths benchmarks",
+          catalog.PHI3_REPORT),
+    Claim("phi-3-medium", "outperforms Gemini 1.0 Pro", catalog.PHI3_REPORT),
+    Claim("phi-3.5-mini", "beats models of its size and keeps up with models twice as large", PHI35_MINI_CARD),
+    Claim("phi-3-vision", "beats Claude-3 Haiku and Gemini 1.0 Pro V on visual reasoning, OCR, tables and charts",
+          catalog.PHI3_REPORT),
+    Claim("phi-3.5-vision", "beats Claude-3.5 Sonnet and Gemini 1.5 Flash on OCR, tables and charts; "
+          "on par for general visual knowledge", PHI35_VISION_CARD),
+    Claim("phi-3.5-moe", "with 6.6B active parameters, matches much larger models on reasoning, "
+          "language understanding and maths", PHI35_MOE_CARD),
+]
+
+
+def training_flops(params: float, tokens: float) -> float:
+    """The usual estimate of training compute: 6 x parameters x tokens.
+
+    About 2 FLOPs per parameter per token for the forward pass and 4 for the backward pass.
+    """
+    if params < 0 or tokens < 0:
+        raise ValueError("params and tokens must be 0 or more.")
+    return 6 * params * tokens
+
+
+def display_name(key: str) -> str:
+    """'phi-3.5-moe' -> 'Phi-3.5-MoE'; names outside the catalog are returned as they are."""
+    return catalog.FAMILY[key].name if key in catalog.FAMILY else key
+
+
+# -- tables and filters -------------------------------------------------------------------------
+
+def select(generation: str | None = None, modality: str | None = None, max_params_b: float | None = None,
+           min_context_k: int | None = None, multilingual: bool | None = None) -> list[catalog.PhiModel]:
+    """The family members that match every given condition (None means any)."""
+    chosen = []
+    for m in catalog.FAMILY.values():
+        if generation is not None and m.generation != generation:
+            continue
+        if modality is not None and modality not in m.modalities:
+            continue
+        if max_params_b is not None and m.params_b > max_params_b:
+            continue
+        if min_context_k is not None and max(_context_k(c) for c in m.context) < min_context_k:
+            continue
+        if multilingual is not None and (m.languages != "mainly English") != multilingual:
+            continue
+        chosen.append(m)
+    return chosen
+
+
+def _context_k(text: str) -> int:
+    """'128K' -> 128."""
+    return int(text.rstrip("Kk"))
+
+
+def row(model: catalog.PhiModel | str) -> dict:
+    """One model as a table row."""
+    m = catalog.phi(model) if isinstance(model, str) else model
+    return {
+        "model": m.name,
+        "generation": m.generation,
+        "parameters (B)": m.params_b,
+        "active per token (B)": m.active_params_b,
+        "context": " / ".join(m.context),
+        "inputs": " + ".join(m.modalities),
+        "languages": m.languages,
+        "released": m.released,
+        "replaced by": display_name(m.successor) if m.successor else "-",
+    }
+
+
+def family_table(**conditions) -> Table:
+    """The family (or the members matching `select(**conditions)`) as a table."""
+    chosen = select(**conditions)
+    title = "The Phi family" + (f" ({', '.join(f'{k}={v}' for k, v in conditions.items())})" if conditions else "")
+    return Table([row(m) for m in chosen], title)
+
+
+def routes_for(model: str) -> Table:
+    """Every route that lists `model`, with its id and whether it still serves it."""
+    catalog.phi(model)  # a clear error for an unknown key
+    rows = [{"route": r.route, "id": r.id, "status": "retired" if r.retired else "serves",
+             "note": r.note or "-"}
+            for r in catalog.ROUTE_MODELS if r.model == model]
+    return Table(rows, f"Where {display_name(model)} is served")
+
+
+def route_matrix() -> Table:
+    """Model x route: 'yes' (served), 'retired', or '-' (never listed)."""
+    status = {(r.model, r.route): ("retired" if r.retired else "yes") for r in catalog.ROUTE_MODELS}
+    rows = [{"model": m.name, **{route: status.get((m.key, route), "-") for route in catalog.ROUTES}}
+            for m in catalog.FAMILY.values()]
+    return Table(rows, "Which route serves which Phi model (from phi_course.catalog)")
+
+
+def benchmarks_for(model: str) -> dict[str, float]:
+    """The published benchmark scores the catalog holds for `model`."""
+    return {bench: scores[model] for bench, scores in catalog.BENCHMARKS.items() if model in scores}
+
+
+def claims_table(model: str | None = None) -> Table:
+    """What Microsoft reports about its models (all, or one model's), with the source."""
+    rows = [{"model": display_name(c.model), "Microsoft reports that it...": c.claim, "source": c.source}
+            for c in CLAIMS if model is None or c.model == model]
+    return Table(rows, "Reported by Microsoft, not measured by this course")
+
+
+def successors_table() -> Table:
+    """Each Phi-3/3.5 model and the Phi-4 model that replaces it."""
+    rows = [{"model": m.name, "replaced by": display_name(m.successor),
+             "size then -> now (B)": f"{m.params_b:g} -> {catalog.phi(m.successor).params_b:g}",
+             "inputs now": " + ".join(catalog.phi(m.successor).modalities)}
+            for m in catalog.FAMILY.values() if m.successor]
+    return Table(rows, "Phi-3.x models and their Phi-4 successors")
+
+
+def training_table() -> Table:
+    """Published training data and hardware, with 6ND and what it implies per GPU."""
+    rows = []
+    for t in TRAINING:
+        per_gpu = t.flops_per_gpu_second
+        rows.append({
+            "model": display_name(t.model),
+            "params per token (B)": t.params_per_token_b,
+            "tokens (T)": t.tokens_t,
+            "6ND (FLOPs)": f"{t.flops:.1e}",
+            "hardware": f"{t.gpus} x {t.gpu_type}, {t.days:g} days" if t.gpus else "not published",
+            "implied TFLOP/s per GPU": round(per_gpu / 1e12) if per_gpu else "-",
+            "source": t.source,
+        })
+    return Table(rows, "Training compute: 6 x parameters x tokens")
+
+
+# -- charts -------------------------------------------------------------------------------------
+
+def plot_sizes(extra: dict[str, float] | None = None, ax=None):
+    """Parameter counts on a log scale: Phi models, published LLMs, and GPT-4's unconfirmed estimate.
+
+    `extra` adds bars (name -> parameters, not billions), e.g. the course's own models.
+    """
+    fig, ax = style.axes(ax, figsize=(7.5, 4.6))
+    bars: list[tuple[str, float, float | None, str]] = []  # (label, parameters, active, kind)
+    for name, params in (extra or {}).items():
+        bars.append((name, params, None, "course"))
+    for m in catalog.FAMILY.values():
+        active = m.active_params_b * 1e9 if m.active_params_b != m.params_b else None
+        bars.append((m.name, m.params_b * 1e9, active, "phi"))
+    for name, ref in catalog.REFERENCE_MODELS.items():
+        if ref.get("params_b"):
+            active = ref["active_params_b"] * 1e9 if ref.get("active_params_b") else None
+            bars.append((name, ref["params_b"] * 1e9, active, "llm"))
+    for name, ref in PUBLISHED_LLMS.items():
+        bars.append((name, ref["params_b"] * 1e9, None, "llm"))
+    gpt4 = catalog.REFERENCE_MODELS["GPT-4"].get("unconfirmed_estimate_b")
+    if gpt4:
+        bars.append(("GPT-4 (unconfirmed outside estimate)", gpt4 * 1e9, None, "estimate"))
+    colours = {"course": style.colour(2), "phi": style.colour(0), "llm": style.colour(1),
+               "estimate": "white"}
+    y = range(len(bars))
+    for i, (_label, params, active, kind) in zip(y, bars, strict=True):
+        ax.barh(i, params, color=colours[kind], edgecolor=style.colour(1) if kind == "estimate" else "none",
+                hatch="//" if kind == "estimate" else None)
+        text = f"{params / 1e9:g}B" if params >= 1e9 else f"{params / 1e6:.1f}M"
+        ax.annotate(text + (" (never published)" if kind == "estimate" else ""), (params, i), xytext=(3, 0),
+                    textcoords="offset points", va="center", fontsize=8)
+        if active:  # MoE: mark the parameters that actually work on each token
+            ax.plot(active, i, marker="|", markersize=14, markeredgewidth=2, color="black")
+    ax.set_yticks(list(y), [b[0] for b in bars], fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xscale("log")
+    ax.set_xlim(left=min(b[1] for b in bars) / 3, right=max(b[1] for b in bars) * 60)
+    ax.set_xlabel("parameters (log scale: each grid line is 10x)")
+    ax.set_title("Model size: Phi (blue) vs large models (orange)")
+    ax.text(0.99, 0.98, "black tick = parameters active per token (MoE)\n"
+            "hatched = an outside estimate, not an official figure",
+            transform=ax.transAxes, ha="right", va="top", fontsize=7, color="#555")
+    return fig
+
+
+def plot_training_compute(extra: dict[str, float] | None = None, ax=None):
+    """Training compute (6ND, log scale) for the models in TRAINING, plus `extra` (name -> FLOPs)."""
+    fig, ax = style.axes(ax, figsize=(7.5, 3.8))
+    items = [(display_name(t.model), t.flops, "llm" if t.model in PUBLISHED_LLMS else "phi") for t in TRAINING]
+    items += [(name, flops, "course") for name, flops in (extra or {}).items()]
+    colours = {"course": style.colour(2), "phi": style.colour(0), "llm": style.colour(1)}
+    for i, (_label, flops, kind) in enumerate(items):
+        ax.barh(i, flops, color=colours[kind])
+        ax.annotate(f"{flops:.1e}", (flops, i), xytext=(3, 0), textcoords="offset points", va="center",
+                    fontsize=8)
+    ax.set_yticks(range(len(items)), [i[0] for i in items], fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xscale("log")
+    ax.set_xlim(right=max(i[1] for i in items) * 4)
+    ax.set_xlabel("training compute, FLOPs = 6 x parameters x tokens (log scale)")
+    ax.set_title("Training compute from published token counts")
+    return fig
+
+
+def plot_benchmarks(benchmark: str = "MMLU", highlight: str | None = None, references: bool = True, ax=None):
+    """Published scores for one benchmark, with the source printed on the figure."""
+    if benchmark not in catalog.BENCHMARKS:
+        raise KeyError(f"No benchmark {benchmark!r} in the catalog. Known: {', '.join(catalog.BENCHMARKS)}")
+    fig, ax = style.axes(ax, figsize=(7, 3.6))
+    scores = [(display_name(k), v, k) for k, v in catalog.BENCHMARKS[benchmark].items()]
+    refs = [(name, r[benchmark], name) for name, r in catalog.REFERENCE_MODELS.items()
+            if references and benchmark in r]
+    items = scores + refs
+    for i, (_label, value, key) in enumerate(items):
+        colour = style.colour(1) if key in catalog.REFERENCE_MODELS else style.colour(0)
+        edge = "black" if key == highlight else "none"
+        ax.bar(i, value, color=colour, edgecolor=edge, linewidth=2)
+        ax.annotate(f"{value:g}", (i, value), ha="center", va="bottom", fontsize=8)
+    ax.set_xticks(range(len(items)), [i[0] for i in items], rotation=30, ha="right", fontsize=8)
+    ax.set_ylim(0, max(v for _, v, _ in items) * 1.1)
+    ax.set_ylabel(benchmark + (" (%)" if benchmark == "MMLU" else " (score out of 10)"))
+    ax.set_title(f"{benchmark}: published scores" + (" (Phi blue, other models orange)" if refs else ""))
+    source = catalog.BENCHMARK_SOURCES[benchmark]
+    if refs:
+        source += f"; other models as reported in {catalog.PHI3_REPORT.split(',')[0]}"
+    ax.text(0, -0.42, "Source: " + source, transform=ax.transAxes, fontsize=7, color="#555", wrap=True)
+    return fig
+
+
+def plot_moe_breakdown(arch, expert_size_b: float = 3.8, ax=None):
+    """Why an MoE of n experts x 3.8B is not n x 3.8B: naive product vs shared + experts vs active.
+
+    `arch` is a phi_course.memory.Architecture with experts > 1.
+    """
+    if arch.experts < 2:
+        raise ValueError(f"{arch.name} has no experts; pick a mixture-of-experts architecture.")
+    fig, ax = style.axes(ax, figsize=(7, 3.4))
+    parts = arch.param_breakdown()
+    experts = parts["feed-forward"] / 1e9
+    shared = arch.params / 1e9 - experts
+    active_experts = experts * arch.experts_per_token / arch.experts
+    naive = arch.experts * expert_size_b
+    ax.barh(2, naive, color="white", edgecolor=style.colour(3), hatch="//")
+    ax.barh(1, shared, color=style.colour(0), label="shared by all experts: attention, embeddings, norms, router")
+    ax.barh(1, experts, left=shared, color=style.colour(1), label="feed-forward blocks: one copy per expert")
+    ax.barh(0, shared, color=style.colour(0))
+    ax.barh(0, active_experts, left=shared, color=style.colour(1))
+    for y, value in ((2, naive), (1, shared + experts), (0, shared + active_experts)):
+        ax.annotate(f"{value:.1f}B", (value, y), xytext=(3, 0), textcoords="offset points", va="center", fontsize=9)
+    ax.set_yticks([0, 1, 2], [f"used per token\n(top-{arch.experts_per_token})", "in memory\n(total)",
+                              f"{arch.experts} x {expert_size_b:g}B\n(naive)"])
+    ax.set_xlim(0, naive * 1.15)
+    ax.set_xlabel("parameters (billions)")
+    ax.set_title(f"{arch.name}: {arch.experts} experts share everything but the feed-forward block")
+    ax.legend(loc="lower right", fontsize=7)
+    return fig
+
+
+# -- explorer widget ----------------------------------------------------------------------------
+
+def _png(fig) -> bytes:
+    import matplotlib.pyplot as plt
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", bbox_inches="tight")
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+class FamilyExplorer(widgets.VBox):
+    """Pick a Phi model: see its row, the routes that serve it, its claims and its benchmarks.
+
+        explorer = FamilyExplorer()
+        explorer                      # show it
+        explorer.run("phi-3.5-moe")   # or pick from the list
+
+    Introduced in lessons/02_phi_family.ipynb. Thin over `row`, `routes_for`, `claims_table`
+    and `plot_benchmarks`.
+    """
+
+    GENERATIONS = ("all", "Phi-3", "Phi-3.5", "Phi-4")
+
+    def __init__(self, model: str = "phi-3.5-mini"):
+        self._generation = widgets.ToggleButtons(options=self.GENERATIONS, value="all", description="generation")
+        self._model = widgets.Dropdown(description="model", options=self._options("all"), value=model)
+        self._details = widgets.HTML()
+        self._chart = widgets.Output()
+        self.value: str | None = None
+        self._generation.observe(self._on_generation, names="value")
+        self._model.observe(lambda change: self.run(), names="value")
+        super().__init__([self._generation, self._model, self._details, self._chart])
+        self.run()
+
+    @staticmethod
+    def _options(generation: str) -> list[tuple[str, str]]:
+        chosen = select(generation=None if generation == "all" else generation)
+        return [(m.name, m.key) for m in chosen]
+
+    def _on_generation(self, change) -> None:
+        options = self._options(change["new"])
+        keys = [k for _, k in options]
+        # Setting options resets the value; setting it back fires run() once.
+        self._model.options = options
+        self._model.value = self.value if self.value in keys else keys[0]
+
+    def run(self, model: str | None = None) -> str:
+        """Show `model` (or the one picked) and return its key."""
+        if model is not None:
+            catalog.phi(model)
+            if model not in [k for _, k in self._model.options]:
+                self._generation.value = "all"
+            if model != self._model.value:
+                self._model.value = model  # the observer calls run() again
+                return self._model.value
+        key = self._model.value
+        if key is None or key == self.value:
+            return self.value
+        self.value = key
+        m = catalog.phi(key)
+        parts = [f"<p><b>{html.escape(m.name)}</b>: {html.escape(m.summary)}</p>",
+                 Table([row(m)])._repr_html_(), routes_for(key)._repr_html_()]
+        claims = claims_table(key)
+        if claims:
+            parts.append(claims._repr_html_())
+        if m.embedded:
+            parts.append(f"<p><small>Without a key, the course answers for {html.escape(m.name)} with "
+                         f"<code>{html.escape(m.embedded)}</code>, a course-sized model (not Phi).</small></p>")
+        self._details.value = "".join(parts)
+        self._chart.outputs = ()
+        from IPython.display import Image
+
+        if "MMLU" in benchmarks_for(key):
+            self._chart.append_display_data(Image(data=_png(plot_benchmarks("MMLU", highlight=key))))
+        else:
+            self._chart.append_stdout(f"The catalog holds no published MMLU score for {m.name}.\n")
+        return key
+
+    @property
+    def text(self) -> str:
+        """What the explorer shows, as plain text (for tests and screen readers)."""
+        import re
+
+        shown = re.sub(r"<[^>]+>", " ", self._details.value)
+        shown += " ".join(o.get("text", "") for o in self._chart.outputs)
+        return html.unescape(re.sub(r"\s+", " ", shown)).strip()
+
+    @property
+    def has_chart(self) -> bool:
+        """True when a benchmark figure is shown."""
+        return any("image/png" in o.get("data", {}) for o in self._chart.outputs)

@@ -1,0 +1,81 @@
+"""The family explorer: tables and filters read the catalog, charts name their sources, the widget follows its controls."""
+
+import pytest
+
+from phi_course import catalog, family
+
+
+def test_filters_select_the_right_members():
+    assert {m.key for m in family.select(modality="image")} == {"phi-3-vision", "phi-3.5-vision", "phi-4-multimodal"}
+    assert {m.key for m in family.select(generation="Phi-4")} == {"phi-4", "phi-4-mini", "phi-4-multimodal"}
+    small_long = family.select(max_params_b=4, min_context_k=128)
+    assert "phi-3.5-mini" in {m.key for m in small_long} and all(m.params_b <= 4 for m in small_long)
+    assert {m.key for m in family.select(multilingual=True, generation="Phi-3.5")} == {"phi-3.5-mini", "phi-3.5-moe"}
+    assert len(family.family_table()) == len(catalog.FAMILY)
+
+
+def test_route_tables_mirror_the_catalog():
+    matrix = {r["model"]: r for r in family.route_matrix()}
+    for rm in catalog.ROUTE_MODELS:
+        assert matrix[catalog.phi(rm.model).name][rm.route] == ("retired" if rm.retired else "yes")
+    rows = family.routes_for("phi-3.5-moe")
+    assert {r["route"]: r["status"] for r in rows}["github"] == "retired"
+    with pytest.raises(KeyError, match="phi-3.5-mini"):
+        family.routes_for("phi-9")
+
+
+def test_training_compute_agrees_with_the_published_hardware():
+    mini = next(t for t in family.TRAINING if t.model == "phi-3-mini")
+    assert mini.flops == pytest.approx(6 * 3.8e9 * 3.3e12)
+    for t in family.TRAINING:
+        if t.flops_per_gpu_second:
+            # what each GPU had to sustain: well below an H100's ~1e15 bf16 peak, above 5% of it
+            assert 5e13 < t.flops_per_gpu_second < 1e15, t.model
+    assert family.training_flops(1e9, 1e12) == 6e21
+
+
+def test_languages_claims_and_successors():
+    assert len(family.PHI35_LANGUAGES) == 23 and "Chinese" in family.PHI35_LANGUAGES
+    assert all(c.model in catalog.FAMILY and c.source for c in family.CLAIMS)
+    assert all(r["source"] for r in family.claims_table())
+    successors = {r["model"]: r["replaced by"] for r in family.successors_table()}
+    assert successors["Phi-3.5-MoE"] == "Phi-4" and successors["Phi-3.5-vision"] == "Phi-4-multimodal"
+
+
+def test_charts_label_estimates_and_sources():
+    sizes = family.plot_sizes({"tiny": 3e6})
+    labels = [t.get_text() for t in sizes.axes[0].get_yticklabels()]
+    assert "GPT-4 (unconfirmed outside estimate)" in labels and labels[0] == "tiny"
+    bench = family.plot_benchmarks("MMLU", highlight="phi-3-mini")
+    texts = " ".join(t.get_text() for t in bench.axes[0].texts)
+    assert "arXiv:2404.14219" in texts
+    with pytest.raises(KeyError, match="MMLU"):
+        family.plot_benchmarks("HumanEval")
+    assert len(family.plot_training_compute({"course": 1e15}).axes[0].patches) == len(family.TRAINING) + 1
+
+
+def test_moe_breakdown_shows_naive_total_and_active():
+    from phi_course import memory
+
+    fig = family.plot_moe_breakdown(memory.architecture("phi-3.5-moe"))
+    labels = [t.get_text() for t in fig.axes[0].texts]
+    assert labels == ["60.8B", "41.9B", "6.6B"]
+    with pytest.raises(ValueError, match="no experts"):
+        family.plot_moe_breakdown(memory.architecture("phi-3-mini"))
+
+
+def test_explorer_widget_follows_its_controls():
+    explorer = family.FamilyExplorer()
+    assert explorer.value == "phi-3.5-mini" and explorer.has_chart
+
+    explorer._model.value = "phi-3.5-moe"  # as a learner would
+    assert explorer.value == "phi-3.5-moe"
+    assert "41.9" in explorer.text and "retired" in explorer.text and "tiny-phi35-moe" in explorer.text
+
+    explorer._generation.value = "Phi-4"  # the list narrows; the choice moves into it
+    assert {k for _, k in explorer._model.options} == {"phi-4", "phi-4-mini", "phi-4-multimodal"}
+    assert explorer.value in {"phi-4", "phi-4-mini", "phi-4-multimodal"}
+    assert not explorer.has_chart and "no published MMLU" in explorer.text
+
+    assert explorer.run("phi-3-mini") == "phi-3-mini"  # outside the filter: the filter opens
+    assert explorer._generation.value == "all" and explorer.has_chart

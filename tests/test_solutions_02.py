@@ -1,0 +1,27 @@
+"""Every exercise solution of lesson 02 runs and gives a sensible answer."""
+
+import pytest
+
+from lessons.solutions import s02_phi_family as s02
+from phi_course import catalog
+
+
+def test_lesson02_level1_image_models_with_long_context():
+    keys = s02.exercise_1()
+    assert set(keys) == {"phi-3-vision", "phi-3.5-vision", "phi-4-multimodal"}
+    assert all("image" in catalog.phi(k).modalities and "128K" in catalog.phi(k).context for k in keys)
+
+
+def test_lesson02_level2_every_retired_github_id_has_a_live_successor():
+    replacements = s02.exercise_2()
+    retired = {r.id for r in catalog.ROUTE_MODELS if r.route == "github" and r.retired}
+    assert set(replacements) == retired
+    live = {r.id for r in catalog.live_models("github")}
+    assert set(replacements.values()) <= live
+    assert replacements["microsoft/Phi-3.5-mini-instruct"] == "microsoft/Phi-4-mini-instruct"
+
+
+@pytest.mark.parametrize("key", ["phi-4-mini", "phi-3-mini", "phi-3.5-moe"])
+def test_lesson02_level3_counted_parameters_match_the_published_size(key):
+    counted, published = s02.exercise_3(key)
+    assert counted == pytest.approx(published, rel=0.02)
