@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import httpx
 
 from . import catalog, settings
-from .embedded import DEFAULT_MODEL, EMBEDDED
+from .embedded import DEFAULT_MODEL, EMBEDDED, models_dir
 
 REMOTE_ROUTES = ("github", "azure", "nim", "ollama", "custom")
 DEFAULT_PHI = "phi-3.5-mini"
@@ -65,6 +65,21 @@ class Route:
         )
 
     @property
+    def openai_base_url(self) -> str:
+        """The base URL for the OpenAI SDK, which for two routes differs from `base_url`.
+
+        Ollama serves its OpenAI-compatible API under /v1. An Azure AI Foundry
+        endpoint in the azure-ai-inference form (https://<resource>.services.ai.azure.com/models)
+        has an OpenAI v1 form on the same resource (.../openai/v1/).
+        """
+        url = self.base_url.rstrip("/")
+        if self.name == "ollama" and not url.endswith("/v1"):
+            return url + "/v1"
+        if self.name == "azure" and self.live and url.endswith("/models"):
+            return url.removesuffix("/models") + "/openai/v1/"
+        return self.base_url
+
+    @property
     def timeout(self) -> httpx.Timeout:
         return httpx.Timeout(READ_TIMEOUT_S, connect=CONNECT_TIMEOUT_S)
 
@@ -72,7 +87,7 @@ class Route:
         """An `openai.OpenAI` client for this route (timeouts and retries set)."""
         from openai import OpenAI
 
-        return OpenAI(base_url=self.base_url, api_key=self.api_key,
+        return OpenAI(base_url=self.openai_base_url, api_key=self.api_key or "ollama",
                       timeout=self.timeout, max_retries=MAX_RETRIES)
 
     def azure_client(self):
@@ -95,6 +110,10 @@ def embedded_for(phi_model: str) -> str:
     entry = catalog.FAMILY.get(phi_model)
     if entry and entry.embedded:
         return entry.embedded
+    if entry and "image" in entry.modalities:  # pictures need the vision stand-in (lessons/09_phi_vision.ipynb)
+        from .vision import NAME as vision_model
+        if (models_dir() / vision_model / "config.json").exists():
+            return vision_model
     if phi_model in EMBEDDED:
         return phi_model
     return DEFAULT_MODEL

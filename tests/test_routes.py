@@ -133,3 +133,13 @@ def test_custom_route_for_a_classroom_server(monkeypatch):
 def test_bad_names_get_a_clear_error(name, model, match):
     with pytest.raises(ValueError, match=match):
         routes.resolve(name, model)
+
+
+def test_openai_base_url_for_azure_and_ollama(monkeypatch):
+    monkeypatch.setenv("AZURE_AI_ENDPOINT", "https://res.services.ai.azure.com/models")
+    monkeypatch.setenv("AZURE_AI_API_KEY", "azure-canary-key-0123456789")
+    azure = routes.resolve("azure")
+    assert azure.openai_base_url == "https://res.services.ai.azure.com/openai/v1/"
+    with recording_server() as (url, _):
+        monkeypatch.setenv("OLLAMA_HOST", url)
+        assert routes.resolve("ollama").openai_base_url == url + "/v1"

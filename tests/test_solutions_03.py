@@ -1,0 +1,40 @@
+"""Every exercise solution of lesson 03 runs and gives a sensible answer."""
+
+import time
+
+import pytest
+
+from lessons.solutions import s03_github_models as s03
+from phi_course import settings
+from phi_course.standin import ensure_running
+from tests.test_compare import always_rate_limited
+
+
+@pytest.fixture(autouse=True)
+def no_keys(monkeypatch, standin):  # standin: the session's shared server (conftest.py)
+    for key in ["GITHUB_TOKEN", "GITHUB_MODELS_ENDPOINT", settings.OFFLINE_VAR]:
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv(settings.NO_DOTENV_VAR, "1")
+    settings.reload()
+
+
+def test_lesson03_level1_streams_the_endpoint_fact():
+    answer, first_token_after = s03.exercise_1()
+    assert "models.github.ai/inference" in answer
+    assert 0 < first_token_after < 30
+
+
+def test_lesson03_level2_the_multilingual_model_answers_in_chinese():
+    table = s03.exercise_2()
+    assert [row["question"] for row in table] == list(s03.CHINESE_QUESTIONS)
+    for row in table:
+        assert row["phi-3.5-mini"] >= 3, row  # a Chinese answer, not a stray character
+    assert sum(r["phi-3.5-mini"] for r in table) > 2 * sum(r["phi-3-mini"] for r in table)
+
+
+def test_lesson03_level3_reads_retry_after_without_waiting():
+    with always_rate_limited("7") as (url, hits):
+        started = time.perf_counter()
+        assert s03.retry_after_seconds(url, "microsoft/Phi-4-mini-instruct") == 7.0
+        assert time.perf_counter() - started < 5 and len(hits) == 1  # max_retries=0: no retry
+    assert s03.retry_after_seconds(ensure_running().base_url, "tiny-phi35-mini") is None

@@ -1,0 +1,35 @@
+"""Every exercise solution of lesson 04 runs and gives a sensible answer."""
+
+import pytest
+
+from lessons.solutions import s04_azure_ai_foundry as s04
+from phi_course import routes, settings
+
+
+@pytest.fixture(autouse=True)
+def no_keys(monkeypatch, standin):  # standin: the session's shared server (conftest.py)
+    for key in ["AZURE_AI_API_KEY", "AZURE_AI_ENDPOINT", "AZURE_AI_MODEL", settings.OFFLINE_VAR]:
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv(settings.NO_DOTENV_VAR, "1")
+    settings.reload()
+
+
+def test_lesson04_level1_the_moe_model_knows_its_active_parameters():
+    assert "6.6B" in s04.exercise_1()
+
+
+def test_lesson04_level2_streaming_gives_the_openai_sdks_answer():
+    text, updates = s04.exercise_2()
+    route = routes.resolve("azure", "phi-3.5-mini")
+    whole = route.openai_client().chat.completions.create(
+        model=route.model, messages=[{"role": "user", "content": "What is Phi-3.5-mini?"}],
+        max_tokens=60, temperature=0)
+    assert text == whole.choices[0].message.content and updates >= 2
+
+
+def test_lesson04_level3_both_sdks_send_the_same_vision_message(tmp_path):
+    image = tmp_path / "chart.png"
+    image.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)))
+    ours = s04.vision_message("What is this?", image.read_bytes())
+    assert ours == s04.azure_vision_message("What is this?", str(image), "png")
+    assert ours["content"][1]["image_url"]["url"].startswith("data:image/png;base64,iVBORw0KGgo")
