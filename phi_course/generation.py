@@ -1,0 +1,367 @@
+"""Chat with a Hugging Face causal LM, token by token: the course's one generation loop.
+
+Introduced in lessons/06_transformers.ipynb.
+
+`chat` returns the whole answer with its token usage; `chat_stream` yields the
+answer piece by piece as the model produces it. Both take OpenAI-style
+messages, so the same list works here, in the OpenAI SDK and in the stand-in
+servers (which use this module to answer).
+
+The loop is written out (one forward pass per token, reusing the KV cache)
+rather than hidden in `model.generate`, because a server needs what `generate`
+does not hand back easily: exact stop-string handling while streaming, the
+finish reason, and timings. Greedy decoding here gives the same tokens as
+`model.generate(do_sample=False)`; the tests check that.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+DEFAULT_MAX_NEW_TOKENS = 256  # when neither the caller nor the model's generation_config sets one
+# The tokenizer shows this for an incomplete UTF-8 character (half a Chinese
+# character, say); it is held back until the next token completes it.
+_INCOMPLETE_CHAR = "\ufffd"
+
+
+class ContextLengthError(ValueError):
+    """The prompt does not fit in the model's context window."""
+
+    def __init__(self, prompt_tokens: int, limit: int, model_name: str):
+        self.prompt_tokens = prompt_tokens
+        self.limit = limit
+        super().__init__(
+            f"The prompt is {prompt_tokens} tokens, but {model_name} reads at most {limit} "
+            f"(config.max_position_embeddings), and needs room for at least one new token. "
+            "Shorten the messages or drop earlier turns of the conversation."
+        )
+
+
+@dataclass
+class ChatResult:
+    """One finished answer: its text, why it ended, and what it cost."""
+
+    text: str
+    finish_reason: str  # "stop" (end token or stop string) or "length" (token limit)
+    prompt_tokens: int
+    completion_tokens: int  # tokens the model produced, the end token included
+    token_ids: list[int] = field(repr=False, default_factory=list)
+    first_token_seconds: float = 0.0  # time to first token (reading the prompt + one step)
+    total_seconds: float = 0.0
+
+    @property
+    def usage(self) -> dict[str, int]:
+        """Token counts in the shape of the OpenAI API's `usage` field."""
+        return {
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "total_tokens": self.prompt_tokens + self.completion_tokens,
+        }
+
+    @property
+    def tokens_per_second(self) -> float:
+        """Decoding speed after the first token (the first one also pays for the prompt)."""
+        later = self.total_seconds - self.first_token_seconds
+        if self.completion_tokens > 1 and later > 0:
+            return (self.completion_tokens - 1) / later
+        return self.completion_tokens / self.total_seconds if self.total_seconds > 0 else 0.0
+
+
+def normalize_messages(messages: Sequence[dict[str, Any]]) -> list[dict[str, str]]:
+    """OpenAI-style messages as plain {role, content} strings a chat template can read.
+
+    Content given as a list of parts keeps its text parts; images are refused
+    because the models this module drives read text only.
+    """
+    out = []
+    for i, message in enumerate(messages):
+        if not isinstance(message, dict) or "role" not in message:
+            raise ValueError(f"Message {i} must be a dict with a 'role' and a 'content'; got {message!r}.")
+        role = message["role"]
+        # OpenAI's newer name for the system role; Phi templates know only "system".
+        role = "system" if role == "developer" else role
+        content = message.get("content")
+        if content is None:
+            content = ""
+        elif isinstance(content, list):
+            texts = []
+            for part in content:
+                kind = part.get("type") if isinstance(part, dict) else None
+                if kind == "text":
+                    texts.append(part.get("text", ""))
+                else:
+                    raise ValueError(
+                        f"Message {i} has a {kind or type(part).__name__!r} part; this model reads "
+                        "text only. Send text parts, or use a vision model (lessons/09_phi_vision.ipynb)."
+                    )
+            content = "".join(texts)
+        elif not isinstance(content, str):
+            raise ValueError(f"Message {i} content must be a string or a list of parts; got {content!r}.")
+        out.append({"role": role, "content": content})
+    return out
+
+
+def encode_chat(tokenizer, messages: Sequence[dict[str, Any]]) -> list[int]:
+    """The token ids of `messages` in the model's chat template, ready for the answer."""
+    encoded = tokenizer.apply_chat_template(
+        normalize_messages(messages), add_generation_prompt=True, tokenize=True, return_dict=True
+    )
+    return list(encoded["input_ids"])
+
+
+def context_limit(model) -> int | None:
+    """How many tokens (prompt + answer) the model can attend to, from its config."""
+    return getattr(model.config.get_text_config(), "max_position_embeddings", None)
+
+
+def end_token_ids(model, tokenizer) -> set[int]:
+    """Token ids that end an answer: the tokenizer's eos (`<|end|>`) and the generation config's."""
+    ids: set[int] = set()
+    for value in (tokenizer.eos_token_id, getattr(model.generation_config, "eos_token_id", None)):
+        if isinstance(value, int):
+            ids.add(value)
+        elif value:
+            ids.update(int(v) for v in value)
+    return ids
+
+
+class TextStream(Iterator[str]):
+    """The answer as it is produced: iterate for text pieces, then read `.result`.
+
+    Made by `chat_stream` / `generate_stream`. Nothing is computed until you
+    iterate; closing the stream (or breaking out of the loop) stops the model.
+    """
+
+    def __init__(self, pieces_from_run):
+        self.result: ChatResult | None = None
+        self.tokens = 0  # tokens produced so far, for progress and for servers' counters
+        self._pieces = pieces_from_run(self)
+
+    def __iter__(self) -> TextStream:
+        return self
+
+    def __next__(self) -> str:
+        return next(self._pieces)
+
+    def close(self) -> None:
+        self._pieces.close()
+
+
+def generate_stream(
+    model,
+    tokenizer,
+    prompt_ids: Sequence[int],
+    *,
+    max_new_tokens: int | None = None,
+    temperature: float = 0.0,
+    top_p: float = 1.0,
+    top_k: int | None = None,
+    seed: int | None = None,
+    stop: str | Sequence[str] | None = None,
+    logit_bias: dict[int, float] | None = None,
+) -> TextStream:
+    """Continue `prompt_ids` (already templated) and stream the new text.
+
+    The lower level under `chat_stream`; use it for raw prompts. Raises
+    ContextLengthError at once if the prompt leaves no room in the context.
+    """
+    prompt_ids = list(prompt_ids)
+    if not prompt_ids:
+        raise ValueError("The prompt is empty: give at least one token to continue from.")
+    limit = context_limit(model)
+    if limit is not None and len(prompt_ids) >= limit:
+        name = str(getattr(model, "name_or_path", "") or type(model).__name__).rstrip("/")
+        raise ContextLengthError(len(prompt_ids), limit, name.rsplit("/", 1)[-1])
+    if max_new_tokens is None:  # the model's own default, as transformers' generate uses it
+        max_new_tokens = getattr(model.generation_config, "max_new_tokens", None) or DEFAULT_MAX_NEW_TOKENS
+    if max_new_tokens < 1:
+        raise ValueError(f"max_new_tokens must be at least 1; got {max_new_tokens}.")
+    budget = max_new_tokens if limit is None else min(max_new_tokens, limit - len(prompt_ids))
+    stops = [stop] if isinstance(stop, str) else [s for s in (stop or []) if s]
+    pick = _token_picker(temperature, top_p, top_k, seed)
+    bias = _bias_vector(logit_bias, model)
+    end_ids = end_token_ids(model, tokenizer)
+
+    def run(stream: TextStream) -> Iterator[str]:
+        started = time.perf_counter()
+        first_token_at = 0.0
+        new_ids: list[int] = []
+        text_ids: list[int] = []  # new_ids without end tokens: what the learner reads
+        shown = ""  # text already yielded
+        finish = "length"
+        stopped_by_string = False
+        cache = None
+        next_input = torch.tensor([prompt_ids])
+        while len(new_ids) < budget:
+            # Grad mode is thread-wide state, so it is switched on per step and never
+            # left on while the caller's code runs between pieces.
+            with torch.inference_mode():
+                out = model(input_ids=next_input, past_key_values=cache, use_cache=True, logits_to_keep=1)
+            cache = out.past_key_values
+            logits = out.logits[0, -1]
+            token = pick(logits if bias is None else logits + bias)
+            new_ids.append(token)
+            stream.tokens = len(new_ids)
+            if len(new_ids) == 1:
+                first_token_at = time.perf_counter() - started
+            if token in end_ids:
+                finish = "stop"
+                break
+            text_ids.append(token)
+            next_input = torch.tensor([[token]])
+            text = _decode(tokenizer, text_ids)
+            cut = _find_stop(text, stops, start=max(0, len(shown) - _longest(stops)))
+            end = cut if cut is not None else _safe_length(text, stops)
+            if end > len(shown):
+                piece = text[len(shown):end]
+                shown += piece
+                yield piece
+            if cut is not None:
+                finish, stopped_by_string = "stop", True
+                break
+        if not stopped_by_string:
+            # Show what was held back: a partial character, a tail that looked like a stop string.
+            text = _decode(tokenizer, text_ids)
+            if len(text) > len(shown):
+                piece = text[len(shown):]
+                shown += piece
+                yield piece
+        stream.result = ChatResult(
+            text=shown,
+            finish_reason=finish,
+            prompt_tokens=len(prompt_ids),
+            completion_tokens=len(new_ids),
+            token_ids=new_ids,
+            first_token_seconds=first_token_at,
+            total_seconds=time.perf_counter() - started,
+        )
+
+    return TextStream(run)
+
+
+def chat_stream(
+    model,
+    tokenizer,
+    messages: Sequence[dict[str, Any]],
+    *,
+    max_new_tokens: int | None = None,
+    temperature: float = 0.0,
+    top_p: float = 1.0,
+    top_k: int | None = None,
+    seed: int | None = None,
+    stop: str | Sequence[str] | None = None,
+    logit_bias: dict[int, float] | None = None,
+) -> TextStream:
+    """Answer OpenAI-style `messages`, yielding text pieces as they are produced.
+
+    temperature=0 decodes greedily (the same answer every time); above 0 it
+    samples, reproducibly when `seed` is set. The answer ends at the model's
+    end token, at a `stop` string (left out of the text), or after
+    `max_new_tokens` (default: the model's generation_config, else 256).
+    `logit_bias` adds to chosen tokens' logits as OpenAI's parameter does
+    (-100 bans a token, +100 all but forces it). After the loop, `.result`
+    is the ChatResult.
+
+        for piece in chat_stream(model, tokenizer, [{"role": "user", "content": "Hi"}]):
+            print(piece, end="")
+    """
+    return generate_stream(
+        model, tokenizer, encode_chat(tokenizer, messages),
+        max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p, top_k=top_k,
+        seed=seed, stop=stop, logit_bias=logit_bias,
+    )
+
+
+def chat(model, tokenizer, messages: Sequence[dict[str, Any]], **options) -> ChatResult:
+    """Answer OpenAI-style `messages` in one go: text, finish_reason and usage.
+
+    Takes the same options as `chat_stream` and gives the same text.
+    """
+    stream = chat_stream(model, tokenizer, messages, **options)
+    for _ in stream:
+        pass
+    assert stream.result is not None
+    return stream.result
+
+
+def _token_picker(temperature: float, top_p: float, top_k: int | None, seed: int | None):
+    """A function from next-token logits to a token id: argmax, or a seeded sample."""
+    if temperature < 0:
+        raise ValueError(f"temperature must be 0 (greedy) or more; got {temperature}.")
+    if not 0 <= top_p <= 1:
+        raise ValueError(f"top_p must be between 0 and 1; got {top_p}.")
+    if temperature == 0:
+        return lambda logits: int(torch.argmax(logits))
+    generator = torch.Generator()
+    if seed is None:
+        generator.seed()
+    else:
+        generator.manual_seed(int(seed))
+
+    def sample(logits: torch.Tensor) -> int:
+        logits = logits.float() / temperature
+        if top_k is not None and 0 < top_k < logits.numel():
+            floor = torch.topk(logits, top_k).values[-1]
+            logits = logits.masked_fill(logits < floor, float("-inf"))
+        probs = torch.softmax(logits, dim=-1)
+        if top_p < 1:
+            sorted_probs, order = torch.sort(probs, descending=True)
+            # Keep the smallest set of tokens whose probabilities add up to top_p
+            # (at least the most likely one, so top_p=0 means "always the top token").
+            drop = torch.cumsum(sorted_probs, dim=-1) - sorted_probs >= top_p
+            drop[0] = False
+            sorted_probs[drop] = 0
+            probs = torch.zeros_like(probs).scatter(0, order, sorted_probs)
+        return int(torch.multinomial(probs, 1, generator=generator))
+
+    return sample
+
+
+def _bias_vector(logit_bias: dict[int, float] | None, model) -> torch.Tensor | None:
+    """OpenAI's logit_bias ({token id: -100..100}) as a vector to add to the logits."""
+    if not logit_bias:
+        return None
+    size = model.config.get_text_config().vocab_size
+    bias = torch.zeros(size)
+    for token, value in logit_bias.items():
+        token = int(token)
+        if not 0 <= token < size:
+            raise ValueError(f"logit_bias names token {token}, but the vocabulary has ids 0 to {size - 1}.")
+        bias[token] = float(value)
+    return bias
+
+
+def _decode(tokenizer, ids: list[int]) -> str:
+    # Decoding all ids each step (not just the new one) keeps multi-token
+    # characters and leading spaces right; it costs little next to a forward pass.
+    return tokenizer.decode(ids, skip_special_tokens=True, clean_up_tokenization_spaces=False)
+
+
+def _longest(stops: list[str]) -> int:
+    return max((len(s) for s in stops), default=0)
+
+
+def _find_stop(text: str, stops: list[str], start: int = 0) -> int | None:
+    """Where the earliest stop string begins in text[start:], or None."""
+    hits = [i for s in stops if (i := text.find(s, start)) != -1]
+    return min(hits) if hits else None
+
+
+def _safe_length(text: str, stops: list[str]) -> int:
+    """How much of `text` can be shown now: not a trailing partial character,
+    and not a tail that could still grow into a stop string."""
+    end = len(text)
+    while end and text[end - 1] == _INCOMPLETE_CHAR:
+        end -= 1
+    held = 0
+    for s in stops:
+        for size in range(min(len(s) - 1, end), held, -1):
+            if text.endswith(s[:size], 0, end):
+                held = size
+                break
+    return end - held

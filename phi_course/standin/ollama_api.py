@@ -1,0 +1,318 @@
+"""The Ollama side of the stand-in: Ollama's REST API on the same port.
+
+Introduced in lessons/07_ollama.ipynb.
+
+`POST /api/chat` and `/api/generate` stream NDJSON (one JSON object per line)
+unless the body says `"stream": false`; `/api/tags`, `/api/show`, `/api/ps`,
+`/api/pull`, `/api/version` and `GET /` answer as Ollama does, so the `ollama`
+Python client and plain `requests` code work unchanged. Model names are the
+embedded ones, with or without Ollama's `:latest` tag. Without a temperature
+the stand-in decodes greedily (Ollama's own default samples at 0.8).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from datetime import datetime, timezone
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, PlainTextResponse, StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from phi_course import __version__
+
+from . import engine as eng
+from .body import parse
+
+router = APIRouter()
+# Ollama clients only read this; it says which server answers and that it is not Ollama.
+VERSION = f"0.0.0-phi-course-standin-{__version__}"
+
+
+def ollama_error(status: int, message: str) -> JSONResponse:
+    """An error in Ollama's shape: {"error": "..."}."""
+    return JSONResponse({"error": message}, status_code=status)
+
+
+def error_response(error: BaseException) -> JSONResponse:
+    generation = sys.modules.get("phi_course.generation")  # imported by the worker, if at all
+    if isinstance(error, eng.UnknownModelError):
+        return ollama_error(404, f"model {error.requested!r} not found. {_served_hint(error.served)}")
+    if generation is not None and isinstance(error, generation.ContextLengthError):
+        return ollama_error(400, str(error))
+    if isinstance(error, ValueError):
+        return ollama_error(400, str(error))
+    if isinstance(error, eng.Cancelled):
+        return ollama_error(503, "The stand-in is shutting down; send the request again.")
+    return ollama_error(500, f"The stand-in failed: {type(error).__name__}: {error}")
+
+
+def _served_hint(served: list[str]) -> str:
+    return (f"This phi_course stand-in serves: {', '.join(served) or '(none: run `make models`)'}; "
+            "it cannot pull other models (install Ollama for those).")
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def _ns(seconds: float) -> int:
+    return int(seconds * 1e9)
+
+
+class OllamaRequest(BaseModel):
+    """Fields shared by /api/chat and /api/generate; others (format, keep_alive, think,
+    tools) are accepted and ignored."""
+
+    model_config = ConfigDict(extra="allow")
+
+    model: str = Field(min_length=1)
+    stream: bool = True
+    options: dict[str, Any] | None = None
+
+    def generation_options(self) -> dict[str, Any]:
+        """Ollama's `options` as keyword arguments for phi_course.generation.generate_stream."""
+        opts = self.options or {}
+        num_predict = opts.get("num_predict")
+        # Ollama: -1 means no limit, -2 fill the context; both end at the context anyway.
+        limit = num_predict if isinstance(num_predict, int) and num_predict > 0 else eng.DEFAULT_MAX_TOKENS
+        stop = opts.get("stop")
+        return {
+            "max_new_tokens": limit,
+            "temperature": float(opts.get("temperature") or 0.0),
+            "top_p": float(opts["top_p"]) if opts.get("top_p") is not None else 1.0,
+            "top_k": int(opts["top_k"]) if opts.get("top_k") else None,
+            "seed": opts.get("seed"),
+            "stop": stop,
+        }
+
+
+class ChatRequest(OllamaRequest):
+    messages: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class GenerateRequest(OllamaRequest):
+    prompt: str = ""
+    system: str = ""
+    template: str = ""
+    suffix: str = ""
+    raw: bool = False
+    images: list[str] | None = None
+
+
+class ModelRequest(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    model: str | None = None
+    name: str | None = None  # the field's name in older Ollama versions
+
+    def requested(self) -> str:
+        return self.model or self.name or ""
+
+
+@router.api_route("/", methods=["GET", "HEAD"], response_class=PlainTextResponse)
+def root() -> str:
+    return "Ollama is running"
+
+
+@router.get("/api/version")
+def version() -> dict[str, str]:
+    return {"version": VERSION, "server": "phi_course stand-in (embedded models over Ollama's API, not Ollama)"}
+
+
+def _details(card: eng.ModelCard) -> dict[str, Any]:
+    return {
+        "parent_model": "",
+        "format": "safetensors",
+        "family": card.family,
+        "families": [card.family],
+        "parameter_size": _human(card.parameters),
+        "quantization_level": card.dtype,
+    }
+
+
+def _human(count: int) -> str:
+    for size, unit in ((1e9, "B"), (1e6, "M"), (1e3, "K")):
+        if count >= size:
+            return f"{count / size:.1f}{unit}"
+    return str(count)
+
+
+@router.get("/api/tags")
+def tags() -> dict[str, Any]:
+    models = []
+    for name in eng.served_models():
+        card = eng.model_card(name)
+        models.append({"name": f"{name}:latest", "model": f"{name}:latest",
+                       "modified_at": card.modified_at.isoformat(), "size": card.size,
+                       "digest": card.digest, "details": _details(card)})
+    return {"models": models}
+
+
+@router.get("/api/ps")
+def running(request: Request) -> dict[str, Any]:
+    models = []
+    for name, loaded_at in request.app.state.engine.loaded.items():
+        card = eng.model_card(name)
+        models.append({"name": f"{name}:latest", "model": f"{name}:latest", "size": card.size,
+                       "digest": card.digest, "details": _details(card),
+                       "expires_at": "0001-01-01T00:00:00Z", "size_vram": 0,
+                       "context_length": card.context_length,
+                       "loaded_at": datetime.fromtimestamp(loaded_at, tz=timezone.utc).isoformat()})
+    return {"models": models}
+
+
+@router.post("/api/show")
+async def show(request: Request):
+    body = await parse(request, ModelRequest)
+    try:
+        card = eng.model_card(eng.resolve(body.requested()))
+    except eng.UnknownModelError as error:
+        return error_response(error)
+    arch = card.family
+    config = card.config
+    info = {
+        "general.architecture": arch,
+        "general.parameter_count": card.parameters,
+        f"{arch}.context_length": config.get("max_position_embeddings"),
+        f"{arch}.embedding_length": config.get("hidden_size"),
+        f"{arch}.block_count": config.get("num_hidden_layers"),
+        f"{arch}.attention.head_count": config.get("num_attention_heads"),
+        f"{arch}.attention.head_count_kv": config.get("num_key_value_heads"),
+        f"{arch}.vocab_size": config.get("vocab_size"),
+    }
+    if "num_local_experts" in config:
+        info[f"{arch}.expert_count"] = config["num_local_experts"]
+        info[f"{arch}.expert_used_count"] = config.get("num_experts_per_tok")
+    template = card.chat_template
+    return {
+        "modelfile": (f"# The phi_course stand-in serves {card.name} from {card.path}\n"
+                      f"FROM {card.path}\nTEMPLATE \"\"\"{template}\"\"\"\nPARAMETER stop <|end|>\n"),
+        "parameters": "stop                           \"<|end|>\"",
+        "template": template,
+        "details": _details(card),
+        "model_info": info,
+        "capabilities": ["completion"],
+        "modified_at": card.modified_at.isoformat(),
+        "license": "MIT (phi_course embedded model)",
+    }
+
+
+@router.post("/api/pull")
+async def pull(request: Request):
+    """Embedded models are on disk already: pulling one succeeds at once, others are refused."""
+    body = await parse(request, ModelRequest)
+    try:
+        eng.resolve(body.requested())
+    except eng.UnknownModelError as error:
+        return error_response(error)
+    return {"status": "success"}
+
+
+@router.post("/api/chat")
+async def chat(request: Request):
+    body = await parse(request, ChatRequest)
+    for message in body.messages:
+        if message.get("images"):
+            return ollama_error(400, f"{body.model} reads text only; send the images to a vision model.")
+    job = eng.Job(model="", messages=body.messages, options=body.generation_options())
+    return await _answer(request, body, job, chat=True, load_only=not body.messages)
+
+
+@router.post("/api/generate")
+async def generate(request: Request):
+    body = await parse(request, GenerateRequest)
+    for field, value in (("images", body.images), ("suffix", body.suffix), ("template", body.template)):
+        if value:
+            return ollama_error(400, f"The phi_course stand-in does not support {field!r} in /api/generate; "
+                                     "leave it out (the model's own chat template is used).")
+    if body.raw:
+        job = eng.Job(model="", prompt=body.prompt, options=body.generation_options())
+    else:
+        messages = ([{"role": "system", "content": body.system}] if body.system else [])
+        messages.append({"role": "user", "content": body.prompt})
+        job = eng.Job(model="", messages=messages, options=body.generation_options())
+    empty = not body.prompt and not body.system
+    return await _answer(request, body, job, chat=False, load_only=empty)
+
+
+async def _answer(request: Request, body: OllamaRequest, job: eng.Job, *, chat: bool,
+                  load_only: bool):
+    """Run `job` and answer in Ollama's shape: NDJSON lines, or one object when stream is false."""
+    try:
+        job.model = eng.resolve(body.model)
+    except eng.UnknownModelError as error:
+        return error_response(error)
+    started = time.perf_counter()
+    engine = request.app.state.engine
+
+    def line(text: str, done: bool = False, **extra) -> dict[str, Any]:
+        out: dict[str, Any] = {"model": body.model, "created_at": _now()}
+        if chat:
+            out["message"] = {"role": "assistant", "content": text}
+        else:
+            out["response"] = text
+        out["done"] = done
+        out.update(extra)
+        return out
+
+    if load_only:
+        # Ollama answers an empty prompt by loading the model, and says so.
+        await engine.load(job.model)
+        return line("", True, done_reason="load")
+
+    run = engine.start(job)
+    kind, value = await run.next()
+    if kind == "error":
+        return error_response(value)
+    first = value
+
+    def final(result) -> dict[str, Any]:
+        extra: dict[str, Any] = {}
+        if not chat:
+            extra["context"] = first.prompt_ids + result.token_ids
+        return line("", True, done_reason=result.finish_reason,
+                    total_duration=_ns(time.perf_counter() - started),
+                    load_duration=_ns(first.load_seconds),
+                    prompt_eval_count=result.prompt_tokens,
+                    prompt_eval_duration=_ns(result.first_token_seconds),
+                    eval_count=result.completion_tokens,
+                    eval_duration=_ns(result.total_seconds - result.first_token_seconds),
+                    **extra)
+
+    if body.stream:
+        async def lines():
+            try:
+                async for kind, value in run:
+                    if kind == "piece":
+                        yield json.dumps(line(value), ensure_ascii=False) + "\n"
+                    elif kind == "done":
+                        yield json.dumps(final(value), ensure_ascii=False) + "\n"
+                    else:  # headers are sent already, so the error travels in the stream
+                        yield json.dumps({"error": json.loads(error_response(value).body)["error"]}) + "\n"
+            finally:
+                run.close()
+
+        return StreamingResponse(lines(), media_type="application/x-ndjson")
+
+    pieces: list[str] = []
+    try:
+        async for kind, value in run:
+            if kind == "piece":
+                pieces.append(value)
+            elif kind == "error":
+                return error_response(value)
+            else:
+                result = value
+    finally:
+        run.close()
+    answer = final(result)
+    if chat:
+        answer["message"]["content"] = "".join(pieces)
+    else:
+        answer["response"] = "".join(pieces)
+    return answer
+

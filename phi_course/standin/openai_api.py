@@ -1,0 +1,190 @@
+"""The OpenAI-compatible side of the stand-in: /v1/chat/completions, /v1/models, /v1/info.
+
+Introduced in lessons/03_github_models.ipynb.
+
+GitHub Models, Azure AI Foundry and NVIDIA NIM all speak this protocol, so the
+OpenAI SDK and azure-ai-inference (which calls `{endpoint}/chat/completions`
+and `{endpoint}/info` with an `api-version` query) work against it unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from . import engine as eng
+from .body import parse
+
+router = APIRouter(prefix="/v1")
+FINGERPRINT = "phi-course-standin"
+
+
+def openai_error(status: int, message: str, kind: str = "invalid_request_error",
+                 code: str | None = None, param: str | None = None) -> JSONResponse:
+    """An error in the shape the OpenAI API (and so its SDK) uses."""
+    body = {"error": {"message": message, "type": kind, "param": param, "code": code}}
+    return JSONResponse(body, status_code=status)
+
+
+def error_response(error: BaseException) -> JSONResponse:
+    """The HTTP answer for an exception raised while checking or running a request."""
+    # Only the worker imports torch; if it has not, this cannot be a context error.
+    generation = sys.modules.get("phi_course.generation")
+    if isinstance(error, eng.UnknownModelError):
+        return openai_error(404, str(error), code="model_not_found", param="model")
+    if generation is not None and isinstance(error, generation.ContextLengthError):
+        return openai_error(400, str(error), code="context_length_exceeded", param="messages")
+    if isinstance(error, ValueError):
+        return openai_error(400, str(error), code="invalid_value")
+    if isinstance(error, eng.Cancelled):
+        return openai_error(503, "The stand-in is shutting down; send the request again.",
+                            kind="server_error", code="unavailable")
+    return openai_error(500, f"The stand-in failed: {type(error).__name__}: {error}",
+                        kind="server_error", code="internal_error")
+
+
+class ChatCompletionRequest(BaseModel):
+    """The fields the stand-in acts on; others (tools, logprobs...) are accepted and ignored."""
+
+    model_config = ConfigDict(extra="allow")
+
+    # Optional because an Azure serverless deployment serves one model and
+    # azure-ai-inference lets callers leave it out; then the default model answers.
+    model: str | None = None
+    messages: list[dict[str, Any]] = Field(min_length=1)
+    stream: bool = False
+    stream_options: dict[str, Any] | None = None
+    max_tokens: int | None = Field(None, ge=1)
+    max_completion_tokens: int | None = Field(None, ge=1)
+    temperature: float | None = Field(None, ge=0, le=2)
+    top_p: float | None = Field(None, ge=0, le=1)
+    seed: int | None = None
+    stop: str | list[str] | None = None
+    logit_bias: dict[int, float] | None = None
+    n: int | None = Field(None, ge=1, le=1, description="one answer per request")
+
+    def options(self) -> dict[str, Any]:
+        """Keyword arguments for phi_course.generation.generate_stream.
+
+        Without a temperature the stand-in decodes greedily, as the embedded
+        models' generation_config says (OpenAI's own default is 1.0).
+        """
+        return {
+            "max_new_tokens": self.max_completion_tokens or self.max_tokens or eng.DEFAULT_MAX_TOKENS,
+            "temperature": self.temperature or 0.0,
+            "top_p": self.top_p if self.top_p is not None else 1.0,
+            "seed": self.seed,
+            "stop": self.stop,
+            "logit_bias": self.logit_bias,
+        }
+
+
+def _model_entry(name: str) -> dict[str, Any]:
+    card = eng.model_card(name)
+    return {"id": name, "object": "model", "created": int(card.modified_at.timestamp()),
+            "owned_by": "phi_course"}
+
+
+@router.get("/models")
+def list_models() -> dict[str, Any]:
+    return {"object": "list", "data": [_model_entry(name) for name in eng.served_models()]}
+
+
+@router.get("/models/{name:path}")
+def get_model(name: str):
+    try:
+        return _model_entry(eng.resolve(name))
+    except eng.UnknownModelError as error:
+        return error_response(error)
+
+
+@router.get("/info")
+def model_info() -> dict[str, str]:
+    """What azure-ai-inference's get_model_info() reads: the model behind the endpoint."""
+    served = eng.served_models()
+    name = eng.embedded.DEFAULT_MODEL if eng.embedded.DEFAULT_MODEL in served else (served or ["(none)"])[0]
+    return {"model_name": name, "model_type": "chat-completion",
+            "model_provider_name": "phi_course stand-in (course-sized model, not Phi)"}
+
+
+@router.post("/chat/completions")
+async def chat_completions(request: Request):
+    body = await parse(request, ChatCompletionRequest)
+    try:
+        model = eng.resolve(body.model)
+    except eng.UnknownModelError as error:
+        return error_response(error)
+    run = request.app.state.engine.start(eng.Job(model=model, messages=body.messages, options=body.options()))
+    kind, value = await run.next()
+    if kind == "error":
+        return error_response(value)
+    reply_id = f"chatcmpl-{uuid.uuid4().hex}"
+    created = int(time.time())
+    if body.stream:
+        include_usage = bool((body.stream_options or {}).get("include_usage"))
+        events = _sse(run, reply_id, created, model, include_usage)
+        return StreamingResponse(events, media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-cache"})
+    try:
+        text: list[str] = []
+        async for kind, value in run:
+            if kind == "piece":
+                text.append(value)
+            elif kind == "error":
+                return error_response(value)
+            else:
+                result = value
+    finally:
+        run.close()
+    return {
+        "id": reply_id,
+        "object": "chat.completion",
+        "created": created,
+        "model": model,
+        "system_fingerprint": FINGERPRINT,
+        "choices": [{
+            "index": 0,
+            "message": {"role": "assistant", "content": "".join(text)},
+            "logprobs": None,
+            "finish_reason": result.finish_reason,
+        }],
+        "usage": result.usage,
+    }
+
+
+async def _sse(run: eng.Run, reply_id: str, created: int, model: str, include_usage: bool):
+    """Server-sent events as OpenAI sends them: `data: {chunk}` lines, then `data: [DONE]`."""
+
+    def chunk(delta: dict[str, Any] | None, finish: str | None = None, usage=None) -> str:
+        payload: dict[str, Any] = {
+            "id": reply_id, "object": "chat.completion.chunk", "created": created, "model": model,
+            "system_fingerprint": FINGERPRINT,
+            "choices": [] if delta is None else
+            [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}],
+        }
+        if include_usage:
+            payload["usage"] = usage
+        return f"data: {json.dumps(payload, ensure_ascii=False)}\n\n"
+
+    try:
+        yield chunk({"role": "assistant", "content": ""})
+        async for kind, value in run:
+            if kind == "piece":
+                yield chunk({"content": value})
+            elif kind == "done":
+                yield chunk({}, value.finish_reason)
+                if include_usage:
+                    yield chunk(None, usage=value.usage)
+            else:  # headers are sent already, so the error travels in the stream
+                body = json.loads(error_response(value).body)
+                yield f"data: {json.dumps(body, ensure_ascii=False)}\n\n"
+        yield "data: [DONE]\n\n"
+    finally:
+        run.close()

@@ -1,0 +1,168 @@
+"""The course stand-in server: embedded models over the OpenAI and Ollama protocols.
+
+Introduced in lessons/03_github_models.ipynb.
+
+One FastAPI app serves both protocols on one loopback port. Every response
+carries the header `X-Phi-Course-Standin: 1`, and /health and /api/version say
+in words that this is the course stand-in, so nobody mistakes it for the real
+service. API keys are accepted whatever they are (it is local) and never
+logged: the access log is off.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import threading
+import time
+
+import uvicorn
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
+
+from phi_course import __version__, embedded
+
+from . import engine as eng
+from . import ollama_api, openai_api
+
+HOST = "127.0.0.1"  # loopback only, always: the stand-in is for this machine
+HEADER = "X-Phi-Course-Standin"
+NAME = "phi_course"
+
+
+class StandinHeader:
+    """ASGI wrapper that stamps every response, errors included, with the stand-in header."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def send_stamped(message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), (HEADER.lower().encode(), b"1")]
+            await send(message)
+
+        await self.app(scope, receive, send_stamped)
+
+
+def _is_ollama(request: Request) -> bool:
+    return not request.url.path.startswith("/v1")
+
+
+def create_app(preload: str | None = embedded.DEFAULT_MODEL, threads: int = 1) -> FastAPI:
+    """The FastAPI app (without the header wrapper; `asgi_app` adds it)."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI):
+        app.state.engine = eng.Engine(threads)
+        app.state.started = time.time()
+        app.state.engine.warm_up(preload)
+        try:
+            yield
+        finally:
+            app.state.engine.close()
+
+    app = FastAPI(title="phi_course stand-in", version=__version__, lifespan=lifespan,
+                  docs_url=None, redoc_url=None, openapi_url=None)
+    app.include_router(openai_api.router)
+    app.include_router(ollama_api.router)
+
+    @app.get("/health")
+    def health(request: Request) -> dict:
+        engine = request.app.state.engine
+        return {
+            "status": "ok",
+            "standin": NAME,
+            "service": "phi_course stand-in: the course's embedded models over the OpenAI and "
+                       "Ollama protocols (course-sized models, not Phi)",
+            "version": __version__,
+            "pid": os.getpid(),
+            "models": eng.served_models(),
+            "loaded": list(engine.loaded),
+            "ready": engine.ready.is_set(),
+            "pending_requests": engine.pending,
+            "finished_requests": engine.requests,
+            "generated_tokens": engine.generated_tokens,
+            "uptime_seconds": round(time.time() - request.app.state.started, 1),
+        }
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_request(request: Request, error: RequestValidationError):
+        problems = "; ".join(f"{_where(e.get('loc', ()))}: {e.get('msg')}" for e in error.errors())
+        message = f"The request body is not valid: {problems}."
+        if _is_ollama(request):
+            return ollama_api.ollama_error(400, message)
+        return openai_api.openai_error(400, message, code="invalid_request")
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, error: HTTPException):
+        message = f"{error.detail}: {request.method} {request.url.path} is not served by the phi_course stand-in."
+        if _is_ollama(request):
+            return ollama_api.ollama_error(error.status_code, message)
+        return openai_api.openai_error(error.status_code, message, code="not_found"
+                                       if error.status_code == 404 else None)
+
+    return app
+
+
+def _where(loc) -> str:
+    """'messages.0.role' for a validation error's location (without FastAPI's leading 'body')."""
+    parts = [str(p) for p in loc if p != "body"]
+    return ".".join(parts) or "body"
+
+
+def asgi_app(preload: str | None = embedded.DEFAULT_MODEL, threads: int = 1):
+    """The app as served: every response stamped with the stand-in header."""
+    return StandinHeader(create_app(preload, threads))
+
+
+def loopback_socket(port: int) -> socket.socket:
+    """A listening socket on 127.0.0.1:port (0 picks a free port)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((HOST, port))
+    sock.listen(128)
+    return sock
+
+
+def serve(sock: socket.socket, *, parent_pid: int | None = None,
+          preload: str | None = embedded.DEFAULT_MODEL, threads: int = 1) -> None:
+    """Serve on `sock` (which must be bound to loopback) until stopped or the parent dies."""
+    address = sock.getsockname()[0]
+    if address != HOST:
+        raise SystemExit(f"Refusing to serve on {address}: the stand-in listens on {HOST} only.")
+    config = uvicorn.Config(asgi_app(preload, threads), log_level="warning", access_log=False,
+                            timeout_graceful_shutdown=3, lifespan="on")
+    server = uvicorn.Server(config)
+    if parent_pid:
+        threading.Thread(target=_watch_parent, args=(parent_pid, server), daemon=True,
+                         name="standin-parent-watch").start()
+    server.run(sockets=[sock])
+
+
+def _watch_parent(parent_pid: int, server: uvicorn.Server, every: float = 1.0) -> None:
+    """Stop the server when the process that started it is gone (a killed kernel runs no atexit)."""
+    direct_child = os.getppid() == parent_pid
+    while not server.should_exit:
+        # A direct child is re-parented when its parent dies; otherwise ask the kernel.
+        gone = os.getppid() != parent_pid if direct_child else not _alive(parent_pid)
+        if gone:
+            server.should_exit = True
+            time.sleep(5)
+            os._exit(0)  # the graceful shutdown got stuck; leave anyway
+        time.sleep(every)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    return True

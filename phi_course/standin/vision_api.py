@@ -1,0 +1,59 @@
+"""Pictures in stand-in requests: the embedded vision model behind the OpenAI-compatible API.
+
+Introduced in lessons/09_phi_vision.ipynb.
+
+The engine asks this module three things: is a model name a vision model,
+how to load it, and how to turn a request into model input. An image arrives
+the way GitHub Models, Azure AI Foundry and NIM take it: an `image_url`
+content part holding a base64 data URL (azure-ai-inference's ImageContentItem
+sends the same), several per message if you like. A picture that cannot be
+read, or breaks the stand-in's limits (phi_course.vision.images.STANDIN),
+fails the request with HTTP 400 and a message that says what to do.
+Nothing heavy is imported until a vision request arrives.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from phi_course import embedded
+from phi_course.vision import NAME
+
+VISION_MODELS = (NAME,)
+
+
+def serves(name: str | None) -> bool:
+    """True for an embedded vision model whose files are present."""
+    return bool(name) and name in VISION_MODELS and (embedded.models_dir() / name / "config.json").exists()
+
+
+def model_path(name: str) -> Path:
+    """The folder of any model the stand-in serves, text or vision."""
+    if name in VISION_MODELS:
+        from phi_course.vision.runtime import model_path as vision_path
+
+        return vision_path(name)
+    return embedded.model_path(name)
+
+
+def load(name: str):
+    """(model, tokenizer) for a text model; (model, processor) for a vision model. Cached per process."""
+    if name in VISION_MODELS:
+        from phi_course.vision.runtime import load as load_vision
+
+        return load_vision(name)
+    return embedded.load(name)
+
+
+def prepare(model, processor, job) -> tuple[Any, Any, list[int]]:
+    """(model with the request's pictures bound, tokenizer, prompt ids) for generation.generate_stream.
+
+    Raises phi_course.vision.images.ImageError (a ValueError: HTTP 400) for a bad picture.
+    """
+    from phi_course.vision.runtime import prepare as prepare_vision
+
+    if job.messages is None:  # a raw prompt (Ollama's /api/generate with raw=true): no pictures
+        ids = processor.tokenizer(job.prompt or "", add_special_tokens=False)["input_ids"]
+        return model, processor.tokenizer, ids
+    return prepare_vision(model, processor, job.messages)
