@@ -1,0 +1,57 @@
+"""`python -m phi_course.training dataset | train [--only NAME] [--out DIR] | eval`.
+
+Introduced in lessons/11_build_a_tiny_slm.ipynb. `make models` runs `train`,
+`make eval-models` runs `eval`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+# Set before torch loads: when other processes share the CPU, OpenMP threads that spin
+# while waiting for each other burn their time slices and slow training down tenfold.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m phi_course.training")
+    commands = parser.add_subparsers(dest="command", required=True)
+    data = commands.add_parser("dataset", help="write data/qa.jsonl and data/texts.jsonl")
+    data.add_argument("--out", type=Path, default=None, help="folder for the JSONL files")
+    train = commands.add_parser("train", help="train the embedded models")
+    train.add_argument("--only", default=None, help="train one model, e.g. tiny-phi35-mini")
+    train.add_argument("--out", type=Path, default=None, help="models folder (default phi_course/models)")
+    ev = commands.add_parser("eval", help="score the embedded models on the dataset")
+    ev.add_argument("--only", default=None, help="evaluate one model")
+    ev.add_argument("--limit", type=int, default=None, help="at most this many questions per language")
+    ev.add_argument("--one-phrasing", action="store_true", help="ask each fact once, not in every phrasing")
+    args = parser.parse_args(argv)
+
+    if args.command == "dataset":
+        from .dataset import DATA_DIR, summary, write_dataset
+
+        paths = write_dataset(args.out or DATA_DIR)
+        print(", ".join(f"{k}={v}" for k, v in summary().items()))
+        for path in paths.values():
+            print("wrote", path)
+    elif args.command == "train":
+        from .train import train_all
+
+        start = time.perf_counter()
+        for r in train_all(only=args.only, out=args.out):
+            print(f"{r.name}: {r.parameters / 1e6:.2f}M parameters, {r.seconds:.0f} s, "
+                  f"pre-train loss {r.pretrain_loss:.3f}, instruct loss {r.sft_loss:.3f}")
+        print(f"total {time.perf_counter() - start:.0f} s")
+    else:
+        from .evaluate import print_table
+
+        print_table(only=args.only, limit=args.limit, one_phrasing=args.one_phrasing)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

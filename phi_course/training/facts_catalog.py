@@ -1,0 +1,228 @@
+"""Facts generated from phi_course.catalog, so the models learn the catalog's own figures.
+
+Introduced in lessons/11_build_a_tiny_slm.ipynb.
+
+Numbers are never retyped here: change catalog.py and regenerate the dataset
+(`python -m phi_course.training dataset`).
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+
+from .. import catalog
+from ..embedded import EMBEDDED
+from .facts import Fact
+
+ROUTE_NAMES = {
+    "github": "GitHub Models",
+    "azure": "Azure AI Foundry",
+    "nim": "NVIDIA NIM",
+    "huggingface": "Hugging Face",
+    "ollama": "Ollama",
+    "onnx": "ONNX Runtime GenAI",
+}
+# Bytes each weight takes in memory, per storage type.
+BYTES_PER_WEIGHT = {"fp32": 4, "fp16": 2, "int8": 1, "int4": 0.5}
+
+
+def billions(value: float) -> str:
+    """3.8 -> '3.8B', 14.0 -> '14B'."""
+    return f"{value:g}B"
+
+
+def gigabytes(params_b: float, bytes_per_weight: float) -> str:
+    """Weight memory in GB (10^9 bytes), rounded half-up to one decimal: '1.9 GB', '21 GB'."""
+    exact = Decimal(str(params_b)) * Decimal(str(bytes_per_weight))
+    rounded = exact.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP).normalize()
+    return f"{rounded:f} GB"
+
+
+def _fact(id_: str, topic: str, key, en_q: list[str], en_a: str, zh_q: list[str], zh_a: str) -> Fact:
+    en_key, zh_key = (key, None) if isinstance(key, str) else key
+    return Fact(id_, topic, en_key, tuple(en_q), en_a, tuple(zh_q), zh_a, zh_key)
+
+
+# The catalog's one-line summaries, in Chinese (figures stay in the English catalog).
+SUMMARY_ZH = {
+    "phi-3-mini": "稠密解码器，量化到 4 位后能在手机上运行。",
+    "phi-3-small": "稠密解码器，在许多基准上胜过 GPT-3.5-Turbo。",
+    "phi-3-medium": "稠密解码器，是最大的 Phi-3。",
+    "phi-3.5-mini": "大小与 Phi-3-mini 相同，多语言和长上下文能力更强。",
+    "phi-3-vision": "图像编码器加 Phi-3-mini 解码器，能读图表、表格和文字。",
+    "phi-3.5-vision": "Phi-3-vision 的升级版，能同时看多张图像或视频帧。",
+    "phi-3.5-moe": "混合专家模型，每个 token 只用两个专家。",
+    "phi-4": "稠密解码器，大量使用合成推理数据训练。",
+    "phi-4-mini": "拥有 20 万词表和分组查询注意力。",
+    "phi-4-multimodal": "一个模型同时处理文本、图像和语音。",
+}
+
+
+def _model_facts(m: catalog.PhiModel) -> list[Fact]:
+    n, k = m.name, m.key
+    facts = [_fact(
+        f"catalog-{k}-about", "phi_family", billions(m.params_b),
+        [f"What is {n}?", f"Tell me about {n}.", f"Introduce {n}."],
+        f"{n} is a {billions(m.params_b)} model from Microsoft: {m.summary}",
+        [f"什么是 {n}？", f"介绍一下 {n}。", f"请介绍一下 {n}。"],
+        f"{n} 是微软的 {billions(m.params_b)} 模型：{SUMMARY_ZH[k]}")]
+    if m.active_params_b == m.params_b:
+        facts.append(_fact(
+            f"catalog-{k}-params", "phi_family", billions(m.params_b),
+            [f"How many parameters does {n} have?", f"What is the size of {n} in parameters?",
+             f"How big is {n}?"],
+            f"{n} has {billions(m.params_b)} parameters.",
+            [f"{n} 有多少参数？", f"{n} 的参数规模是多少？"],
+            f"{n} 有 {billions(m.params_b)} 参数。"))
+    else:
+        facts.append(_fact(
+            f"catalog-{k}-params", "phi_family", billions(m.params_b),
+            [f"How many parameters does {n} have in total?", f"What is the total size of {n}?"],
+            f"{n} has {billions(m.params_b)} parameters in total, {billions(m.active_params_b)} active per token.",
+            [f"{n} 总共有多少参数？", f"{n} 的总参数规模是多少？"],
+            f"{n} 总共有 {billions(m.params_b)} 参数，每个 token 激活 {billions(m.active_params_b)}。"))
+        facts.append(_fact(
+            f"catalog-{k}-active", "moe", billions(m.active_params_b),
+            [f"How many parameters does {n} use per token?", f"How many active parameters does {n} have?",
+             f"How many parameters of {n} are active per token?"],
+            f"{n} uses {billions(m.active_params_b)} active parameters per token.",
+            [f"{n} 每个 token 用多少参数？", f"{n} 的激活参数有多少？"],
+            f"{n} 每个 token 只激活 {billions(m.active_params_b)} 参数。"))
+    ctx_en, ctx_zh = " and ".join(m.context), " 和 ".join(m.context)
+    facts.append(_fact(
+        f"catalog-{k}-context", "phi_family", m.context[-1],
+        [f"What context length does {n} support?", f"How long a context window does {n} have?",
+         f"How long a context does {n} support?"],
+        f"{n} has a context window of {ctx_en} tokens.",
+        [f"{n} 支持多长的上下文？", f"{n} 的上下文窗口有多大？"],
+        f"{n} 的上下文窗口是 {ctx_zh} 个 token。"))
+    modal_en = {"text": "text", "image": "images", "audio": "audio"}
+    modal_zh = {"text": "文本", "image": "图像", "audio": "音频"}
+    en = [modal_en[x] for x in m.modalities]
+    zh = [modal_zh[x] for x in m.modalities]
+    en_list = en[0] if len(en) == 1 else ", ".join(en[:-1]) + " and " + en[-1]
+    key = ("text only", "只接受文本") if len(en) == 1 else (en[-1], zh[-1])
+    facts.append(_fact(
+        f"catalog-{k}-modalities", "phi_family", key,
+        [f"What kinds of input does {n} accept?", f"Which modalities does {n} handle?"],
+        f"{n} takes text only." if len(en) == 1 else f"{n} takes {en_list}.",
+        [f"{n} 能接受哪些输入？", f"{n} 支持哪些模态？"],
+        f"{n} 只接受文本。" if len(zh) == 1 else f"{n} 能处理{'、'.join(zh)}。"))
+    if m.languages == "mainly English":
+        lang = ("English", "英语"), f"{n} mainly supports English.", f"{n} 主要支持英语。"
+    else:
+        lang = "20+", f"{n} supports 20+ languages, Chinese among them.", f"{n} 支持 20+ 种语言，包括中文。"
+    facts.append(_fact(
+        f"catalog-{k}-languages", "phi_family", lang[0],
+        [f"Which languages does {n} support?", f"Is {n} multilingual?"], lang[1],
+        [f"{n} 支持哪些语言？", f"{n} 是多语言模型吗？"], lang[2]))
+    facts.append(_fact(
+        f"catalog-{k}-released", "phi_family", m.released,
+        [f"When was {n} released?", f"In which month did {n} come out?"],
+        f"{n} was released in {m.released}.",
+        [f"{n} 是什么时候发布的？", f"{n} 哪个月发布？"],
+        f"{n} 于 {m.released} 发布。"))
+    if m.successor:
+        s = catalog.phi(m.successor).name
+        facts.append(_fact(
+            f"catalog-{k}-successor", "phi_family", s,
+            [f"Which model replaces {n}?", f"What is the successor of {n}?"],
+            f"{s} is the successor of {n}.",
+            [f"哪个模型取代了 {n}？", f"{n} 的后继模型是什么？"],
+            f"{n} 的后继模型是 {s}。"))
+    if m.embedded:
+        facts.append(_fact(
+            f"catalog-{k}-embedded", "course", m.embedded,
+            [f"Which course model stands in for {n}?", f"What is the embedded stand-in for {n}?"],
+            f"The course model {m.embedded} stands in for {n}.",
+            [f"课程里哪个模型代替 {n}？", f"{n} 的课程内置替身是哪个模型？"],
+            f"课程用 {m.embedded} 代替 {n}。"))
+    for dtype, size in BYTES_PER_WEIGHT.items():
+        gb = gigabytes(m.params_b, size)
+        facts.append(_fact(
+            f"catalog-{k}-memory-{dtype}", "memory", gb,
+            [f"How much memory do the weights of {n} need in {dtype}?",
+             f"How big are {n}'s weights at {dtype}?"],
+            f"{billions(m.params_b)} weights x {size:g} {'byte' if size == 1 else 'bytes'} is about {gb} in {dtype}.",
+            [f"{n} 的权重用 {dtype} 要多少内存？", f"用 {dtype} 存 {n} 的权重要多大？"],
+            f"{billions(m.params_b)} 个权重 x {size:g} 字节，{dtype} 下约 {gb}。"))
+    return facts
+
+
+def _route_facts(row: catalog.RouteModel) -> Fact:
+    n, r = catalog.phi(row.model).name, ROUTE_NAMES[row.route]
+    # Chinese puts a space between Latin and Chinese text, so "ID" needs one and "标签" does not.
+    noun_en, noun_zh = ("tag", "标签") if row.route == "ollama" else ("model id", "模型 ID ")
+    if row.retired:
+        en_a = f"On {r}, {n} was {row.id}, now retired: {row.note}."
+        zh_a = f"在 {r} 上 {n} 曾是 {row.id}，现已下线（{row.note}）。"
+    else:
+        en_a = f"On {r}, {n} is {row.id}."
+        zh_a = f"在 {r} 上 {n} 的{noun_zh}是 {row.id}。"
+    return _fact(
+        f"route-{row.route}-{row.model}", row.route, row.id,
+        [f"What is the {noun_en} of {n} on {r}?", f"Which {noun_en} do I use for {n} on {r}?"], en_a,
+        [f"{n} 在 {r} 上的{noun_zh}是什么？", f"在 {r} 上调用 {n} 用哪个{noun_zh.strip()}？"], zh_a)
+
+
+def _benchmark_facts() -> list[Fact]:
+    facts = []
+    for bench, scores in catalog.BENCHMARKS.items():
+        for key, score in scores.items():
+            n = catalog.phi(key).name
+            value = f"{score:.1f}" if bench == "MMLU" else f"{score:.2f}"
+            detail = "MMLU (5-shot)" if bench == "MMLU" else "MT-bench (out of 10)"
+            facts.append(_fact(
+                f"bench-{key}-{bench.lower()}", "benchmarks", value,
+                [f"What does {n} score on {bench}?", f"What is the {bench} score of {n}?"],
+                f"{n} scores {value} on {detail}.",
+                [f"{n} 的 {bench} 分数是多少？", f"{n} 在 {bench} 上得多少分？"],
+                f"{n} 在 {detail} 上得 {value} 分。"))
+    return facts
+
+
+def _reference_facts() -> list[Fact]:
+    ref = catalog.REFERENCE_MODELS
+    gpt35 = f"{ref['GPT-3.5-Turbo']['MMLU']:.1f}"
+    mixtral = ref["Mixtral-8x7B"]
+    mistral = billions(ref["Mistral-7B"]["params_b"])
+    gpt4 = f"{ref['GPT-4']['unconfirmed_estimate_b'] / 1000:g}T"
+    return [
+        _fact("ref-gpt35-mmlu", "benchmarks", gpt35,
+              ["What does GPT-3.5-Turbo score on MMLU?", "What MMLU score is Phi-3 compared against for GPT-3.5?"],
+              f"GPT-3.5-Turbo scores {gpt35} on MMLU in the Phi-3 report.",
+              ["GPT-3.5-Turbo 的 MMLU 分数是多少？", "Phi-3 报告里 GPT-3.5 的 MMLU 是多少？"],
+              f"Phi-3 报告中 GPT-3.5-Turbo 的 MMLU 是 {gpt35} 分。"),
+        _fact("ref-mixtral-params", "slm_vs_llm", billions(mixtral["params_b"]),
+              ["How many parameters does Mixtral-8x7B have?", "What is the total size of Mixtral-8x7B?"],
+              f"Mixtral-8x7B has {billions(mixtral['params_b'])} parameters, {billions(mixtral['active_params_b'])} active per token.",
+              ["Mixtral-8x7B 有多少参数？", "Mixtral-8x7B 的总参数是多少？"],
+              f"Mixtral-8x7B 有 {billions(mixtral['params_b'])} 参数，每个 token 激活 {billions(mixtral['active_params_b'])}。"),
+        _fact("ref-mixtral-mmlu", "benchmarks", f"{mixtral['MMLU']:.1f}",
+              ["What does Mixtral-8x7B score on MMLU?", "What is the MMLU score of Mixtral-8x7B?"],
+              f"Mixtral-8x7B scores {mixtral['MMLU']:.1f} on MMLU in the Phi-3 report.",
+              ["Mixtral-8x7B 的 MMLU 分数是多少？", "Mixtral-8x7B 在 MMLU 上得多少分？"],
+              f"Phi-3 报告中 Mixtral-8x7B 的 MMLU 是 {mixtral['MMLU']:.1f} 分。"),
+        _fact("ref-mistral-params", "slm_vs_llm", mistral,
+              ["How many parameters does Mistral 7B have?", "What is the exact size of Mistral-7B?"],
+              f"Mistral 7B has {mistral} parameters.",
+              ["Mistral 7B 有多少参数？", "Mistral-7B 的准确参数量是多少？"],
+              f"Mistral 7B 有 {mistral} 参数。"),
+        _fact("ref-gpt4-params", "slm_vs_llm", gpt4,
+              ["How many parameters does GPT-4 have?", "Is 1.76 trillion the official size of GPT-4?"],
+              f"OpenAI never published it; {gpt4} is an unconfirmed outside estimate.",
+              ["GPT-4 有多少参数？", "1.76 万亿是 GPT-4 的官方参数量吗？"],
+              f"OpenAI 从未公布；{gpt4} 只是未经证实的外部估计。"),
+    ]
+
+
+def catalog_facts() -> list[Fact]:
+    """Every fact the catalog can state: sizes, context, routes, memory, benchmarks."""
+    facts = []
+    for m in catalog.FAMILY.values():
+        facts.extend(_model_facts(m))
+    facts.extend(_route_facts(row) for row in catalog.ROUTE_MODELS)
+    facts.extend(_benchmark_facts())
+    facts.extend(_reference_facts())
+    assert set(EMBEDDED.values()) <= set(catalog.FAMILY), "embedded stand-ins must be catalog models"
+    return facts

@@ -1,0 +1,221 @@
+"""Train the embedded models: pre-train on plain text, then instruction-tune on chat turns.
+
+Introduced in lessons/11_build_a_tiny_slm.ipynb (steps 3 and 4).
+
+`python -m phi_course.training train` (what `make models` runs) trains all three
+in a few minutes on a laptop CPU, with a fixed seed, and writes Hugging Face
+folders to phi_course/models/<name>/.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+from tqdm.auto import tqdm
+
+from ..embedded import models_dir
+from .architectures import SPECS, TinySpec
+from .dataset import all_facts, qa_records, text_records
+from .tokenizer import chat_prompt, train_tokenizer
+
+SEED = 1234
+THREADS = 2
+BLOCK = 128  # tokens per pre-training sequence
+# A quarter of the chat turns carry a system prompt, so that lessons that send one still work.
+SYSTEM_SHARE = 0.25
+SYSTEM_PROMPTS = {
+    "en": ["You are a helpful assistant.", "You are a helpful AI assistant.",
+           "Answer briefly.", "You are the course assistant for Phi models."],
+    "zh": ["你是一个乐于助人的助手。", "请简短回答。", "你是 Phi 课程的助教。"],
+}
+IGNORE = -100  # label value the loss skips
+
+
+@dataclass
+class TrainResult:
+    """What one training run did, saved next to the model as training.json."""
+
+    name: str
+    seconds: float  # wall clock: depends on what else the machine is running
+    cpu_seconds: float  # CPU time of this process: steadier; about 2x the wall time on an idle 2-core machine
+    parameters: int
+    qa_records: int
+    text_records: int
+    pretrain_loss: float  # mean over the last epoch
+    sft_loss: float
+    seed: int = SEED
+    # Loss at every step, for plots (lessons/11 draws dense vs MoE from these).
+    pretrain_losses: list[float] = field(default_factory=list, repr=False)
+    sft_losses: list[float] = field(default_factory=list, repr=False)
+
+
+def pretrain_blocks(tokenizer, texts: list[str], block: int = BLOCK) -> torch.Tensor:
+    """Every text, each closed by <|endoftext|>, packed end to end and cut into blocks."""
+    stream: list[int] = []
+    for ids in tokenizer(texts, add_special_tokens=False).input_ids:
+        stream.extend(ids + [tokenizer.bos_token_id])
+    usable = len(stream) // block * block
+    return torch.tensor(stream[:usable]).view(-1, block)
+
+
+def chat_examples(tokenizer, records: list[dict], system: bool, rng: random.Random) -> list[tuple[list[int], list[int]]]:
+    """(input ids, labels) per record; labels hide the prompt so only the answer is learned."""
+    prompts = []
+    for r in records:
+        prompt_system = rng.choice(SYSTEM_PROMPTS[r["lang"]]) if system else None
+        prompts.append(chat_prompt(tokenizer, r["question"], prompt_system))
+    prompt_ids = tokenizer(prompts, add_special_tokens=False).input_ids
+    answer_ids = tokenizer([r["answer"] for r in records], add_special_tokens=False).input_ids
+    examples = []
+    for p, a in zip(prompt_ids, answer_ids, strict=True):
+        a = a + [tokenizer.eos_token_id]
+        examples.append((p + a, [IGNORE] * len(p) + a))
+    return examples
+
+
+def padded_batches(examples, batch_size: int, pad_id: int, rng: random.Random):
+    """Batches of similar length (less padding), in a random order, right-padded."""
+    order = sorted(range(len(examples)), key=lambda i: (len(examples[i][0]), rng.random()))
+    chunks = [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
+    rng.shuffle(chunks)
+    for chunk in chunks:
+        width = max(len(examples[i][0]) for i in chunk)
+        ids = torch.full((len(chunk), width), pad_id)
+        labels = torch.full((len(chunk), width), IGNORE)
+        mask = torch.zeros((len(chunk), width), dtype=torch.long)
+        for row, i in enumerate(chunk):
+            x, y = examples[i]
+            ids[row, :len(x)] = torch.tensor(x)
+            labels[row, :len(y)] = torch.tensor(y)
+            mask[row, :len(x)] = 1
+        yield {"input_ids": ids, "labels": labels, "attention_mask": mask}
+
+
+def _schedule(step: int, total: int, warmup: int) -> float:
+    """Linear warm-up, then cosine decay to a tenth of the peak rate."""
+    if step < warmup:
+        return (step + 1) / warmup
+    progress = (step - warmup) / max(1, total - warmup)
+    return 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress))
+
+
+def _run_phase(model, spec: TinySpec, epochs: int, make_batches, steps_per_epoch: int,
+               desc: str) -> list[float]:
+    """Train for `epochs`; returns the loss of every step."""
+    if epochs <= 0:
+        return []
+    optimizer = torch.optim.AdamW(model.parameters(), lr=spec.lr, betas=(0.9, 0.95), weight_decay=0.01)
+    total = epochs * steps_per_epoch
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda s: _schedule(s, total, max(1, total // 20)))
+    extra = {"output_router_logits": True} if spec.moe else {}  # adds the load-balancing loss
+    model.train()
+    losses: list[float] = []
+    with tqdm(total=total, desc=desc, unit="step") as bar:
+        for epoch in range(epochs):
+            for batch in make_batches(epoch):
+                loss = model(**batch, **extra).loss
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+                optimizer.step()
+                scheduler.step()
+                optimizer.zero_grad(set_to_none=True)
+                losses.append(loss.item())
+                bar.update(1)
+                bar.set_postfix(epoch=epoch + 1, loss=f"{loss.item():.3f}")
+    model.eval()
+    return losses
+
+
+def _last_epoch_mean(losses: list[float], steps_per_epoch: int) -> float:
+    tail = losses[-steps_per_epoch:]
+    return round(sum(tail) / len(tail), 4) if tail else float("nan")
+
+
+def train_model(spec: TinySpec, tokenizer, qa: list[dict], texts: list[dict], out_dir: Path,
+                seed: int = SEED) -> TrainResult:
+    """Pre-train then instruction-tune one model on the records in its languages; save it in fp16."""
+    start, cpu_start = time.perf_counter(), time.process_time()
+    torch.manual_seed(seed)
+    rng = random.Random(seed)
+    qa = [r for r in qa if r["lang"] in spec.langs]
+    texts = [r for r in texts if r["lang"] in spec.langs]
+    model = spec.build(tokenizer)
+
+    # Step 3, pre-training: next-token prediction on plain text, plus each fact once as prose
+    # (one phrasing is enough here; instruction tuning sees them all).
+    first_phrasing = {(r["id"], r["lang"]): r for r in reversed(qa)}.values()
+    plain = [t["text"] for t in texts] + [f"{r['question']}\n{r['answer']}" for r in first_phrasing]
+    blocks = pretrain_blocks(tokenizer, plain)
+    n_pre = math.ceil(len(blocks) / spec.batch_size)
+
+    def pre_batches(epoch):
+        order = torch.randperm(len(blocks), generator=torch.Generator().manual_seed(seed + epoch))
+        for i in range(0, len(order), spec.batch_size):
+            x = blocks[order[i:i + spec.batch_size]]
+            yield {"input_ids": x, "labels": x}
+
+    pre_losses = _run_phase(model, spec, spec.pretrain_epochs, pre_batches, n_pre, f"{spec.name} pre-train")
+
+    # Step 4, instruction tuning: chat-formatted turns, loss on the assistant's answer only.
+    plain_chat = chat_examples(tokenizer, qa, system=False, rng=rng)
+    system_chat = chat_examples(tokenizer, qa, system=True, rng=rng)
+    n_sft = math.ceil(len(qa) / spec.batch_size)
+
+    def sft_batches(epoch):
+        epoch_rng = random.Random(seed * 1000 + epoch)
+        examples = [s if epoch_rng.random() < SYSTEM_SHARE else p
+                    for p, s in zip(plain_chat, system_chat, strict=True)]
+        yield from padded_batches(examples, spec.batch_size, tokenizer.pad_token_id, epoch_rng)
+
+    sft_losses = _run_phase(model, spec, spec.sft_epochs, sft_batches, n_sft, f"{spec.name} instruct")
+
+    result = TrainResult(spec.name, round(time.perf_counter() - start, 1),
+                         round(time.process_time() - cpu_start, 1),
+                         sum(p.numel() for p in model.parameters()), len(qa), len(texts),
+                         _last_epoch_mean(pre_losses, n_pre), _last_epoch_mean(sft_losses, n_sft), seed,
+                         [round(x, 4) for x in pre_losses], [round(x, 4) for x in sft_losses])
+    save_model(model, tokenizer, out_dir, result)
+    return result
+
+
+def save_model(model, tokenizer, out_dir: Path, result: TrainResult) -> None:
+    """A Hugging Face folder: fp16 weights (half the size; loads fine as float32), tokenizer,
+    chat template, and a generation config that stops at <|end|>."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    gen = model.generation_config
+    gen.eos_token_id = tokenizer.eos_token_id
+    gen.pad_token_id = tokenizer.pad_token_id
+    gen.bos_token_id = tokenizer.bos_token_id
+    gen.max_new_tokens = 96  # answers are one sentence; keeps plain `generate()` calls complete
+    model.to(torch.float16).save_pretrained(out_dir)
+    tokenizer.save_pretrained(out_dir)
+    (out_dir / "training.json").write_text(json.dumps(asdict(result)) + "\n")
+
+
+def build_tokenizer(qa: list[dict], texts: list[dict]):
+    """The shared tokenizer, learned from every question, answer and paragraph."""
+    return train_tokenizer([r["question"] for r in qa] + [r["answer"] for r in qa]
+                           + [t["text"] for t in texts])
+
+
+def train_all(only: str | None = None, out: Path | None = None, seed: int = SEED) -> list[TrainResult]:
+    """Train every embedded model (or just `only`) into `out` (default: phi_course/models)."""
+    if only is not None and only not in SPECS:
+        raise KeyError(f"No embedded model called {only!r}. Known: {', '.join(SPECS)}")
+    torch.set_num_threads(THREADS)
+    out = Path(out) if out is not None else models_dir()
+    facts = all_facts()
+    qa, texts = qa_records(facts), text_records(facts)
+    tokenizer = build_tokenizer(qa, texts)
+    results = []
+    for name, spec in SPECS.items():
+        if only in (None, name):
+            results.append(train_model(spec, tokenizer, qa, texts, out / name, seed))
+    return results
