@@ -1,0 +1,353 @@
+"""Every route side by side: the same prompts, timed, with what each costs and when to pick it.
+
+Introduced in lessons/12_choose_your_route.ipynb.
+
+`measure(route, prompt)` sends one prompt through one route with that route's
+official client and times it: the cloud routes and the custom server with the
+OpenAI SDK (as `phi_course.compare` does), Ollama with the `ollama` client,
+transformers and ONNX Runtime GenAI in this process. `measure_routes` does it
+for many prompts and routes after one untimed warm-up call per route (the
+first call pays for loading the model or starting a server). `summary` and
+`plot_routes` show the result; `COSTS` and `DECISIONS` are the reference
+tables the lesson ends on.
+"""
+
+from __future__ import annotations
+
+import functools
+import statistics
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+from . import compare, generation, local_models, onnx_models, routes, settings, style
+from .tables import Table
+
+REMOTE = ("github", "azure", "nim", "ollama", "custom")
+IN_PROCESS = ("transformers", "onnx")
+ALL_ROUTES = REMOTE + IN_PROCESS
+DEFAULT_MAX_TOKENS = 64
+STANDIN_THREADS = 1  # torch threads the course stand-in uses (phi_course.standin.server)
+
+PROMPTS = (
+    "What is Phi-3.5-mini?",
+    "How do I run Phi-3.5-mini with Ollama?",
+    "What is ONNX Runtime GenAI?",
+    "How many parameters of Phi-3.5-MoE are active per token?",
+)
+
+
+def prompts() -> list[str]:
+    """The lesson's prompts: four, or two in quick mode (tests)."""
+    return list(PROMPTS[:2] if settings.quick() else PROMPTS)
+
+
+# Where the model runs on each route.
+WHERE = {
+    "github": "cloud (GitHub)",
+    "azure": "cloud (your Azure subscription)",
+    "nim": "cloud (NVIDIA) or your GPU server",
+    "ollama": "your machine, behind a local server",
+    "custom": "a shared server (a classroom, your team)",
+    "transformers": "this process (PyTorch)",
+    "onnx": "this process (ONNX Runtime)",
+}
+
+# Metrics a chart can show: attribute -> (axis label, factor from the attribute's unit).
+METRICS = {
+    "total_seconds": ("latency: ms for the whole answer", 1000),
+    "first_token_seconds": ("ms to the first token", 1000),
+    "tokens_per_second": ("tokens per second after the first", 1),
+}
+
+
+@dataclass
+class Measurement:
+    """One prompt through one route: what answered, and how fast."""
+
+    route: str
+    client: str  # the library that made the call
+    model: str  # the model id the route used
+    live: bool  # False: the course stand-in or an embedded model answered
+    notice: str
+    prompt: str
+    text: str = ""
+    first_token_seconds: float | None = None
+    total_seconds: float = 0.0
+    completion_tokens: int | None = None  # the end-of-answer token included, as the APIs count it
+    error: str | None = None
+
+    @property
+    def tokens_per_second(self) -> float | None:
+        """Decoding speed after the first token (the first one also pays for reading the prompt)."""
+        tokens = self.completion_tokens
+        if self.error or self.first_token_seconds is None or not tokens or tokens < 2:
+            return None
+        decoding = self.total_seconds - self.first_token_seconds
+        return (tokens - 1) / decoding if decoding > 0 else None
+
+
+def _messages(prompt: str) -> list[dict]:
+    return [{"role": "user", "content": prompt}]
+
+
+def _measure_openai(name: str, prompt: str, model: str, max_tokens: int) -> Measurement:
+    route = routes.resolve(name, model)
+    result = compare.stream_answer(route, _messages(prompt), max_tokens=max_tokens)
+    return Measurement(name, "openai", route.model, route.live, route.notice, prompt, result.text,
+                       result.first_token_seconds, result.total_seconds, result.completion_tokens, result.error)
+
+
+def _measure_ollama(prompt: str, model: str, max_tokens: int) -> Measurement:
+    import ollama
+
+    route = routes.resolve("ollama", model)
+    m = Measurement("ollama", "ollama", route.model, route.live, route.notice, prompt)
+    client = ollama.Client(host=route.base_url, timeout=route.timeout)
+    started = time.perf_counter()
+    pieces = []
+    try:
+        for chunk in client.chat(model=route.model, messages=_messages(prompt), stream=True,
+                                 options={"temperature": 0, "num_predict": max_tokens}):
+            piece = chunk.message.content if chunk.message else ""
+            if piece:
+                m.first_token_seconds = m.first_token_seconds or time.perf_counter() - started
+                pieces.append(piece)
+            if chunk.done:
+                m.completion_tokens = chunk.eval_count
+    except (ollama.ResponseError, ConnectionError, OSError) as error:
+        m.error = f"{type(error).__name__} from Ollama at {route.base_url}: {error}"
+    m.total_seconds = time.perf_counter() - started
+    m.text = "".join(pieces)
+    return m
+
+
+def _measure_transformers(prompt: str, model: str, max_tokens: int) -> Measurement:
+    import torch
+
+    loaded = local_models.load_causal_lm(model, verbose=False)
+    threads = torch.get_num_threads()
+    if not loaded.is_real:
+        # The stand-in serves this same embedded model on one thread; so does this call, so that
+        # the two differ by the HTTP hop only. (A model this small runs best on one thread anyway.)
+        torch.set_num_threads(STANDIN_THREADS)
+    try:
+        stream = generation.chat_stream(loaded.model, loaded.tokenizer, _messages(prompt),
+                                        max_new_tokens=max_tokens)
+        text = "".join(stream)
+    finally:
+        torch.set_num_threads(threads)
+    result = stream.result
+    return Measurement("transformers", "transformers", loaded.model_id, loaded.is_real, loaded.notice, prompt,
+                       text, result.first_token_seconds, result.total_seconds, result.completion_tokens)
+
+
+@functools.lru_cache(maxsize=1)  # a real Phi build is GBs: keep one
+def _og_model(path: str):
+    import onnxruntime_genai as og
+
+    return og.Model(path)
+
+
+def _measure_onnx(prompt: str, model: str, max_tokens: int) -> Measurement:
+    import onnxruntime_genai as og
+
+    choice = onnx_models.onnx_model_path(model, verbose=False)
+    og_model = _og_model(str(choice.path))
+    tokenizer = og.Tokenizer(og_model)
+    decoder = tokenizer.create_stream()
+    end = set(tokenizer.eos_token_ids)
+    m = Measurement("onnx", "onnxruntime_genai", choice.source, choice.is_real, choice.notice, prompt)
+    started = time.perf_counter()
+    pieces, count = [], 0
+    for token in onnx_models.generate_token_ids(og_model, _messages(prompt), max_tokens):
+        count += 1
+        if count == 1:
+            m.first_token_seconds = time.perf_counter() - started
+        if token in end:
+            break
+        pieces.append(decoder.decode(token))
+    m.total_seconds = time.perf_counter() - started
+    m.completion_tokens = count
+    m.text = "".join(pieces)
+    return m
+
+
+def measure(route: str, prompt: str, *, model: str = routes.DEFAULT_PHI,
+            max_tokens: int = DEFAULT_MAX_TOKENS) -> Measurement:
+    """Send `prompt` through `route` once (greedy decoding) and time the streamed answer.
+
+    `route` is one of ALL_ROUTES; `model` a course key such as "phi-3.5-mini".
+    A service error is kept in `Measurement.error`, so one failing route does not stop a run.
+    """
+    if not prompt.strip():
+        raise ValueError("The prompt is empty: type a question to send to every route.")
+    if route in ("github", "azure", "nim", "custom"):
+        return _measure_openai(route, prompt, model, max_tokens)
+    if route == "ollama":
+        return _measure_ollama(prompt, model, max_tokens)
+    if route not in IN_PROCESS:
+        raise ValueError(f"Unknown route {route!r}. Choose from: {', '.join(ALL_ROUTES)}.")
+    run = _measure_transformers if route == "transformers" else _measure_onnx
+    try:
+        return run(prompt, model, max_tokens)
+    except Exception as error:  # a missing build tool or too little memory: report it in the row
+        return Measurement(route, route, model, False, "", prompt, error=(
+            f"{type(error).__name__}: {error}. This route is left out of the comparison; "
+            "lessons 06 and 08 show how to set it up."))
+
+
+def measure_routes(prompts: Sequence[str], route_names: Iterable[str] = ALL_ROUTES, *,
+                   model: str = routes.DEFAULT_PHI, max_tokens: int = DEFAULT_MAX_TOKENS,
+                   warm_up: bool = True,
+                   on_result: Callable[[Measurement], None] | None = None) -> list[Measurement]:
+    """Every prompt through every route; returns one Measurement per (route, prompt).
+
+    Routes take turns prompt by prompt, so a machine that slows down for a while
+    slows every route alike. With `warm_up`, each route first answers one untimed
+    request: loading a model or starting a server is a one-off cost, not latency.
+    """
+    names = list(route_names)
+    unknown = [n for n in names if n not in ALL_ROUTES]
+    if unknown:
+        raise ValueError(f"Unknown route(s) {unknown}. Choose from: {', '.join(ALL_ROUTES)}.")
+    if not prompts:
+        raise ValueError("Give at least one prompt.")
+    if warm_up:
+        for name in names:
+            measure(name, prompts[0], model=model, max_tokens=4)
+    results = []
+    for prompt in prompts:
+        for name in names:
+            result = measure(name, prompt, model=model, max_tokens=max_tokens)
+            results.append(result)
+            if on_result is not None:
+                on_result(result)
+    return results
+
+
+def _median(values: list[float | None]) -> float | None:
+    present = [v for v in values if v is not None]
+    return statistics.median(present) if present else None
+
+
+def _round(value: float | None, digits: int = 3):
+    return "–" if value is None else round(value, digits)
+
+
+def _ms(seconds: float | None) -> float | None:
+    return None if seconds is None else seconds * 1000
+
+
+def summary(measurements: Sequence[Measurement]) -> Table:
+    """One row per route: medians over the prompts, what answered, and where it runs."""
+    rows = []
+    for name in dict.fromkeys(m.route for m in measurements):
+        mine = [m for m in measurements if m.route == name]
+        ok = [m for m in mine if not m.error]
+        rows.append({
+            "route": name,
+            "answered by": mine[0].model + ("" if mine[0].live else " (stand-in)"),
+            "client": mine[0].client,
+            "runs on": WHERE[name],
+            "latency (ms)": _round(_ms(_median([m.total_seconds for m in ok])), 1),
+            "first token (ms)": _round(_ms(_median([m.first_token_seconds for m in ok])), 1),
+            "tokens/s": _round(_median([m.tokens_per_second for m in ok]), 1),
+            "answer tokens": _round(_median([m.completion_tokens for m in ok]), 1),
+            "errors": len(mine) - len(ok),
+        })
+    return Table(rows, f"{len({m.prompt for m in measurements})} prompts per route; medians")
+
+
+def plot_routes(measurements: Sequence[Measurement], metric: str = "first_token_seconds", ax=None,
+                log: bool | None = None):
+    """One bar per route (the median over prompts), every prompt as a dot; hatched = not live.
+
+    `log=None` switches to a log scale when the routes differ by more than 20x
+    (an int4 engine next to a remote API, say). Returns the figure.
+    """
+    if metric not in METRICS:
+        raise ValueError(f"Unknown metric {metric!r}. Choose one of: {', '.join(METRICS)}.")
+    label, factor = METRICS[metric]
+    fig, ax = style.axes(ax)
+    names = list(dict.fromkeys(m.route for m in measurements))
+    medians = []
+    for i, name in enumerate(names):
+        values = [getattr(m, metric) for m in measurements if m.route == name and not m.error]
+        values = [v * factor for v in values if v is not None]
+        live = any(m.live for m in measurements if m.route == name)
+        median = statistics.median(values) if values else 0
+        medians.append(median)
+        ax.bar(i, median, color=style.colour(i), alpha=1.0 if live else 0.55, hatch=None if live else "//")
+        ax.plot([i] * len(values), values, "o", color="black", markersize=3)
+    positive = [v for v in medians if v > 0]
+    if log or (log is None and positive and max(positive) > 20 * min(positive)):
+        ax.set_yscale("log")
+    ax.set_xticks(range(len(names)), names, rotation=30, ha="right")
+    ax.set_ylabel(label)
+    ax.set_title(label.split(":")[0].capitalize())
+    ax.grid(axis="x", visible=False)
+    return fig
+
+
+def electricity_per_million(tokens_per_second: float, watts: float, price_per_kwh: float) -> float:
+    """What a million generated tokens cost in electricity on a local machine.
+
+    A million tokens take 1e6 / tokens_per_second seconds at `watts`; the result is in
+    the currency of `price_per_kwh`. Hardware is not included.
+    """
+    if tokens_per_second <= 0 or watts < 0 or price_per_kwh < 0:
+        raise ValueError("tokens_per_second must be above 0; watts and price_per_kwh 0 or more.")
+    kwh = watts * (1e6 / tokens_per_second) / 3.6e6
+    return kwh * price_per_kwh
+
+
+# How each route is paid for. Prices change often and differ by region and model,
+# so only the billing model is stated here; the page named gives today's figures.
+COSTS = [
+    {"route": "github", "you pay": "nothing within the free rate limits; opt-in paid usage per token",
+     "per 1M tokens": "free tier: 0; paid: see GitHub's 'Costs for GitHub Models' page",
+     "good to know": "rate-limited (about 150 requests/day on the low tier)"},
+    {"route": "azure", "you pay": "per input and output token (serverless deployment)",
+     "per 1M tokens": "see the model's pricing in the Azure AI Foundry catalog",
+     "good to know": "managed deployments bill per hour of compute instead"},
+    {"route": "nim", "you pay": "hosted API: trial credits; self-hosted: your GPU + an NVIDIA AI Enterprise licence",
+     "per 1M tokens": "see NVIDIA's pricing page",
+     "good to know": "the same container runs on your own GPU"},
+    {"route": "ollama", "you pay": "your hardware and electricity", "per 1M tokens": "no fee; electricity below",
+     "good to know": "no data leaves your machine"},
+    {"route": "custom", "you pay": "whoever runs the server (one GPU shared by a class)",
+     "per 1M tokens": "the server's cost divided among its users",
+     "good to know": "one model download for everyone"},
+    {"route": "transformers", "you pay": "your hardware and electricity", "per 1M tokens": "no fee; electricity below",
+     "good to know": "full control: any model, fine-tuning, internals"},
+    {"route": "onnx", "you pay": "your hardware and electricity", "per 1M tokens": "no fee; electricity below",
+     "good to know": "int4 builds run on CPUs, phones and the edge"},
+]
+
+DECISIONS = [
+    {"if you need...": "to try Phi in minutes, no hardware", "pick": "cloud: GitHub Models",
+     "because": "a GitHub token is all it takes (lesson 03)"},
+    {"if you need...": "production traffic, an SLA, enterprise auth", "pick": "cloud: Azure AI Foundry",
+     "because": "serverless or managed deployments, key or Entra ID auth (lesson 04)"},
+    {"if you need...": "the big models (Phi-3.5-MoE, vision) without GPUs", "pick": "cloud: Azure or NVIDIA NIM",
+     "because": "they need 8-84 GB of accelerator memory (lessons 05, 09, 10)"},
+    {"if you need...": "your own GPUs, the same API as the cloud", "pick": "server: self-hosted NIM, vLLM",
+     "because": "one OpenAI-compatible endpoint for many users (lesson 05, instructor guide)"},
+    {"if you need...": "private data, offline work, no per-token bill", "pick": "local: Ollama",
+     "because": "one command to pull and run; an OpenAI-compatible endpoint too (lesson 07)"},
+    {"if you need...": "to fine-tune, inspect or change the model", "pick": "local: Transformers",
+     "because": "the model is a PyTorch module in your process (lessons 06, 10, 11)"},
+    {"if you need...": "a phone, a browser or an embedded device", "pick": "edge: ONNX Runtime GenAI",
+     "because": "int4 builds, small runtimes, CPU/NPU/mobile targets (lesson 08)"},
+]
+
+
+def costs_table() -> Table:
+    """How each route is paid for (billing model, not prices: those change; see each page)."""
+    return Table(COSTS, "What each route costs")
+
+
+def decision_table() -> Table:
+    """When to pick cloud, a shared server, local or edge."""
+    return Table(DECISIONS, "Choosing a route")
