@@ -131,7 +131,9 @@ def run_fresh(code: str, *, hf_home: Path, endpoint: str, real: bool = False,
 
     Returns (that JSON, everything it printed).
     """
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "HUGGING"))}
+    # The test hub is on loopback: the offline switches of the suite must not hide it.
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("HF_", "HUGGING")) and k != "TRANSFORMERS_OFFLINE"}
     env.update(HF_HOME=str(hf_home), HF_ENDPOINT=endpoint, PHI_COURSE_NO_DOTENV="1",
                HF_HUB_ETAG_TIMEOUT="5", HF_HUB_DOWNLOAD_TIMEOUT="10")
     env.pop("PHI_COURSE_REAL_MODELS", None)
