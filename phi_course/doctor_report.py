@@ -50,8 +50,7 @@ def _remote(name: str, probe: bool) -> Check:
         if not token:
             return Check(name, "stand-in", "no GITHUB_TOKEN", help_)
         url = settings.get_setting(*routes.GITHUB_ENDPOINT)
-        catalog_url = url.rsplit("/inference", 1)[0] + "/catalog/models"
-        why = probe and _probe(catalog_url, {"Authorization": f"Bearer {token}"})
+        why = probe and _probe(routes.github_catalog_url(), {"Authorization": f"Bearer {token}"})
         if why:
             return Check(name, "unavailable", f"GITHUB_TOKEN {settings.mask(token)} is set but {why}",
                          "check the token has models:read and that you are online")

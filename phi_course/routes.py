@@ -22,6 +22,7 @@ DEFAULT_PHI = "phi-3.5-mini"
 
 # Endpoints, each overridable by the environment variable beside it.
 GITHUB_ENDPOINT = ("GITHUB_MODELS_ENDPOINT", "https://models.github.ai/inference")
+GITHUB_CATALOG = ("GITHUB_MODELS_CATALOG", "https://models.github.ai/catalog/models")
 NIM_ENDPOINT = ("NIM_BASE_URL", "https://integrate.api.nvidia.com/v1")
 OLLAMA_ENDPOINT = ("OLLAMA_HOST", "http://localhost:11434")
 AZURE_ENDPOINT = ("AZURE_AI_ENDPOINT", None)  # https://<resource>.services.ai.azure.com/models
@@ -156,6 +157,11 @@ def _check_github_endpoint(url: str) -> str:
                 f"(it answers 'unknown_model'). Set it to {new} or remove the setting."
             )
     return url
+
+
+def github_catalog_url() -> str:
+    """Where GitHub Models lists the models it serves today (lessons/03_github_models.ipynb)."""
+    return settings.get_setting(*GITHUB_CATALOG)
 
 
 def ollama_is_running(host: str, timeout: float = 0.5) -> bool:
