@@ -142,6 +142,8 @@ def _alias(requested: str) -> str | None:
     """
     from .. import catalog, routes
 
+    if requested.lower() in catalog.FAMILY:  # a course key, e.g. "phi-3.5-mini"
+        return routes.embedded_for(requested.lower())
     for row in catalog.ROUTE_MODELS:
         if row.id.lower() == requested.lower():
             return routes.embedded_for(row.model)
