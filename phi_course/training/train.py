@@ -105,6 +105,28 @@ def _schedule(step: int, total: int, warmup: int) -> float:
     return 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress))
 
 
+def next_token_loss(model, batch: dict, moe: bool = False) -> torch.Tensor:
+    """The causal-LM loss, with the output layer applied only where there is a label.
+
+    Same value as `model(**batch).loss`, but in instruction tuning over half the positions
+    are prompt, and skipping their 4096-way output layer saves about a sixth of the work.
+    For the MoE model it adds the router's load-balancing loss, as transformers does.
+    """
+    extra = {"output_router_logits": True} if moe else {}
+    out = model.model(input_ids=batch["input_ids"], attention_mask=batch.get("attention_mask"), **extra)
+    targets = batch["labels"][:, 1:]
+    keep = targets != IGNORE
+    logits = model.lm_head(out.last_hidden_state[:, :-1][keep])
+    loss = torch.nn.functional.cross_entropy(logits.float(), targets[keep])
+    if moe:
+        from transformers.models.phimoe.modeling_phimoe import load_balancing_loss_func
+
+        balance = load_balancing_loss_func(out.router_logits, model.num_experts, model.num_experts_per_tok,
+                                           batch.get("attention_mask"))
+        loss = loss + model.router_aux_loss_coef * balance
+    return loss
+
+
 def _run_phase(model, spec: TinySpec, epochs: int, make_batches, steps_per_epoch: int,
                desc: str) -> list[float]:
     """Train for `epochs`; returns the loss of every step."""
@@ -114,13 +136,12 @@ def _run_phase(model, spec: TinySpec, epochs: int, make_batches, steps_per_epoch
     total = epochs * steps_per_epoch
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda s: _schedule(s, total, max(1, total // 20)))
-    extra = {"output_router_logits": True} if spec.moe else {}  # adds the load-balancing loss
     model.train()
     losses: list[float] = []
     with tqdm(total=total, desc=desc, unit="step") as bar:
         for epoch in range(epochs):
             for batch in make_batches(epoch):
-                loss = model(**batch, **extra).loss
+                loss = next_token_loss(model, batch, spec.moe)
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
                 optimizer.step()
