@@ -55,9 +55,11 @@ notebooks: install
 
 models: install
 	$(PY) -m phi_course.training train
+	$(PY) -m phi_course.vision train
 
 eval-models: install
 	$(PY) -m phi_course.training eval
+	$(PY) -m phi_course.vision eval
 
 bench: install
 	$(TEST_ENV) $(PY) -m phi_course.bench

@@ -13,7 +13,7 @@ def standin():
     """The session's stand-in, also published in PHI_COURSE_STANDIN_URL so that
     notebook kernels and subprocesses started by the tests reuse it."""
     if not (embedded.models_dir() / embedded.DEFAULT_MODEL / "config.json").exists():
-        pytest.skip(f"no embedded models in {embedded.models_dir()}: run `make models`")
+        pytest.fail(f"no embedded models in {embedded.models_dir()}: run `make models`")
     before = os.environ.get(launcher.URL_VAR)
     server = launcher.ensure_running()
     os.environ[launcher.URL_VAR] = server.url

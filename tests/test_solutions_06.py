@@ -9,7 +9,7 @@ from phi_course import embedded
 @pytest.fixture(autouse=True)
 def needs_embedded_models():
     if not (embedded.models_dir() / embedded.DEFAULT_MODEL / "config.json").exists():
-        pytest.skip(f"no embedded models in {embedded.models_dir()}: run `make models`")
+        pytest.fail(f"no embedded models in {embedded.models_dir()}: run `make models`")
 
 
 def test_lesson06_level1_pipeline_answers_with_the_fact():

@@ -42,12 +42,14 @@ def main(argv: list[str] | None = None) -> int:
               f"losses {result.encoder_loss:.3f} / {result.instruct_loss:.3f}")
     else:
         from ..tables import Table
-        from .evaluate import PER_TASK, by_family, evaluate, table_rows
-        from .runtime import load_from
+        from .evaluate import PER_TASK, by_family, evaluate, save, table_rows
+        from .runtime import load_from, model_path
 
         started = time.perf_counter()
         model, processor = load_from(args.path)
-        scores = evaluate(model, processor, per_task=args.per_task or PER_TASK)
+        per_task = args.per_task or PER_TASK
+        scores = evaluate(model, processor, per_task=per_task)
+        print("wrote", save(scores, args.path or model_path(), per_task))
         print(Table(table_rows(scores), title=f"tiny-phi35-vision on unseen pictures "
                                               f"({time.perf_counter() - started:.0f} s)"))
         for score in scores.values():

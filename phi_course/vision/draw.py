@@ -108,23 +108,30 @@ def line_chart(values: list[float], colour: tuple[int, int, int], size: int = SI
     return image
 
 
-def digit_table(rows: list[list[int]], size: int = SIZE) -> Image.Image:
-    """A ruled table filling the picture, one large digit per cell.
+HIGHLIGHT = (255, 222, 89)  # the fill of a selected cell, as a spreadsheet shows it
 
-    The cells split the picture evenly, so with 2 rows and 4 columns each cell is exactly
-    one column by two rows of the model's 16-pixel patches (at its 64-pixel input size).
+
+def digit_table(rows: list[list[int]], size: int = SIZE, highlight: tuple[int, int] | None = None) -> Image.Image:
+    """A ruled table filling the picture, one large digit per cell; `highlight` (row, column, 0-based)
+    fills one cell.
+
+    The cells split the picture evenly, so with 2 rows and 2 columns each cell is exactly
+    two by two of the model's 16-pixel patches (at its 64-pixel input size).
     """
     image, draw = canvas(size)
     n_rows, n_cols = len(rows), len(rows[0])
     cell_w, cell_h = size / n_cols, size / n_rows
     width = max(1, size // 64)
+    if highlight is not None:
+        r, c = highlight
+        draw.rectangle([c * cell_w, r * cell_h, (c + 1) * cell_w, (r + 1) * cell_h], fill=HIGHLIGHT)
     for i in range(n_rows + 1):
         y = min(size - width, i * cell_h)
         draw.line([(0, y), (size, y)], fill=GRID, width=width)
     for j in range(n_cols + 1):
         x = min(size - width, j * cell_w)
         draw.line([(x, 0), (x, size)], fill=GRID, width=width)
-    text_size = int(min(cell_w * 1.15, cell_h * 0.8))
+    text_size = int(min(cell_w * 1.1, cell_h * 0.75))
     for i, row in enumerate(rows):
         for j, digit in enumerate(row):
             centred_text(draw, ((j + 0.5) * cell_w, (i + 0.5) * cell_h), str(digit), text_size)

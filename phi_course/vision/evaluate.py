@@ -9,8 +9,10 @@ counts only when it is exactly the expected sentence.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import torch
 
@@ -103,3 +105,25 @@ def table_rows(scores: dict[str, Score]) -> list[dict]:
                 rows.append({"family": "", "task": name, "correct": f"{task_score.correct}/{task_score.total}",
                              "score": f"{task_score.share:.0%}", "meets 80%": ""})
     return rows
+
+
+RECORD = "evaluation.json"  # written next to the model by `python -m phi_course.vision eval`
+
+
+def save(scores: dict[str, Score], folder: Path, per_task: int) -> Path:
+    """Write the scores (per task and per family) next to the model they belong to."""
+    def entry(score: Score) -> dict:
+        return {"correct": score.correct, "total": score.total, "share": round(score.share, 4)}
+
+    record = {"per_task_and_language": per_task,
+              "families": {name: entry(s) for name, s in by_family(scores).items()},
+              "tasks": {name: entry(s) for name, s in scores.items()}}
+    path = Path(folder) / RECORD
+    path.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return path
+
+
+def load_record(folder: Path) -> dict | None:
+    """The saved scores of the model in `folder`, or None if it was never evaluated."""
+    path = Path(folder) / RECORD
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None

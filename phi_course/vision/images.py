@@ -109,9 +109,11 @@ def to_data_url(image, image_format: str = "PNG", limits: Limits = STANDIN) -> s
     if isinstance(image, (str, Path)) and str(image).lower().startswith(("http://", "https://")):
         raise ImageError("to_data_url encodes a local image; pass a web address to the service as "
                          "the image_url itself (the course stand-in cannot fetch it: it is offline).")
-    raw = image if isinstance(image, (bytes, bytearray)) and _sniff(bytes(image)) == image_format.upper() \
-        else encode(image, image_format)
-    fmt = _sniff(bytes(raw)) or image_format.upper()
+    fmt = image_format.upper().replace("JPG", "JPEG")
+    if isinstance(image, (bytes, bytearray)) and _sniff(bytes(image)) == fmt:
+        raw = bytes(image)  # already a file in that format: send it as it is
+    else:
+        raw = encode(image, fmt)
     text = base64.b64encode(raw).decode("ascii")
     check_size(len(raw), len(text), limits)
     return f"data:{FORMATS[fmt]};base64,{text}"

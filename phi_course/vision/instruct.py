@@ -21,9 +21,9 @@ from .architecture import ASSISTANT
 
 IGNORE = -100
 # Questions per conversation, by kind of picture (a table has the most to ask about).
-TURNS = {"bar": 2, "line": 2, "table": 4, "shape": 2, "clip": 2}
+TURNS = {"bar": 2, "line": 2, "table": 2, "shape": 2, "clip": 2}
 # The order conversations cycle through: the kinds that take longer to learn come up twice.
-KIND_CYCLE = ("bar", "line", "table", "clip", "shape", "line", "table", "clip")
+KIND_CYCLE = ("bar", "line", "clip", "table", "shape", "line", "clip", "table")
 SYSTEM_SHARE = 0.2  # some conversations open with a system prompt, so lessons may send one
 PICTURES_LAST_SHARE = 0.5  # OpenAI's examples put the text part first, Phi's prompts the pictures
 NO_PICTURE_SHARE = 0.05  # and some forget the picture: the model should ask for one

@@ -34,15 +34,15 @@ GRID = 4  # the encoder's patches form a GRID x GRID square (64-pixel input, 16-
 OUTPUTS = {
     "bar": (SLOTS - MIN_BARS + 1) + SLOTS + SLOTS,  # bar count, tallest bar, every height
     "line": SLOTS + SLOTS + SLOTS,  # highest point, lowest point, every height
-    "table": ROWS * COLS * 10,  # one digit per cell
+    "table": ROWS * COLS * 10 + 10 + 10,  # every digit, the highlighted one, the largest
     "place": 2 * GRID,  # which row and column of patches a patch vector comes from
     "cell": 10,  # the digit of the table cell a patch lies in
     "shape": len(COLOURS) + len(SHAPES),
     "frame": 2 + len(COLOURS) + len(SHAPES) + 2 * PLACES,  # in view?, colour, shape, column, row
 }
 HEIGHT_WEIGHT = 2.0  # heights are fractions in [0, 1]: their squared errors are small
-TABLE_WEIGHT = 0.5  # every digit from the summary vector: a helper only, the patch vectors carry the cells
-PLACE_WEIGHT = 0.3  # every patch says where it is: learned fast, and must not crowd out the rest
+TABLE_WEIGHT = 0.5  # every digit of the table from the summary vector: a helper for the two below
+PLACE_WEIGHT = 1.0  # every patch says where it is, so the decoder can look a cell up by place
 
 
 def heads(width: int) -> nn.ModuleDict:
@@ -102,8 +102,11 @@ def loss(kind: str, out: torch.Tensor, facts: list[dict]) -> torch.Tensor:
         return (F.cross_entropy(out[:, :SLOTS], high) + F.cross_entropy(out[:, SLOTS:2 * SLOTS], low)
                 + HEIGHT_WEIGHT * F.mse_loss(out[:, 2 * SLOTS:], heights))
     if kind == "table":
+        cells = ROWS * COLS * 10
         digits = classes([[d for row in f["table"] for d in row] for f in facts])
-        return TABLE_WEIGHT * F.cross_entropy(out.reshape(-1, 10), digits.reshape(-1))
+        return (TABLE_WEIGHT * F.cross_entropy(out[:, :cells].reshape(-1, 10), digits.reshape(-1))
+                + F.cross_entropy(out[:, cells:cells + 10], classes([f["marked"] for f in facts]))
+                + F.cross_entropy(out[:, cells + 10:], classes([f["largest"] for f in facts])))
     if kind == "shape":
         return (F.cross_entropy(out[:, :len(COLOURS)], classes([COLOURS.index(f["colour"]) for f in facts]))
                 + F.cross_entropy(out[:, len(COLOURS):], classes([SHAPES.index(f["shape"]) for f in facts])))
@@ -185,7 +188,10 @@ def accuracy(model, head_set: nn.ModuleDict, processor, seeds: list[int], per_ki
             score("lowest point", [int(out[SLOTS:2 * SLOTS].argmax())], [_index(facts["values"], min)])
         elif kind == "table":
             digits = [d for row in facts["table"] for d in row]
-            score("table digit", out.reshape(-1, 10).argmax(-1).tolist(), digits)
+            cells = ROWS * COLS * 10
+            score("table digit", out[:cells].reshape(-1, 10).argmax(-1).tolist(), digits)
+            score("highlighted digit", [int(out[cells:cells + 10].argmax())], [facts["marked"]])
+            score("largest digit", [int(out[cells + 10:].argmax())], [facts["largest"]])
             per_patch = head_set["cell"](view[i, 1:]).argmax(-1)
             score("table digit, per patch", per_patch.tolist(), [digits[c] for c in _patch_cells().tolist()])
         elif kind == "shape":

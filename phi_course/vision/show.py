@@ -32,11 +32,39 @@ def pictures(images, captions=None, title: str | None = None, size: float = 1.9,
     return fig
 
 
-def answer(images, question: str, reply: str, expected: str | None = None, size: float = 1.9):
-    """The pictures, then the question and the model's reply; marked right or wrong when `expected` is given."""
-    verdict = "" if expected is None else ("  (right)" if reply.strip() == expected else f"  (expected: {expected})")
-    title = f"Q: {question}\nA: {reply}{verdict}"
-    return pictures(images, title="\n".join(textwrap.fill(line, 70) for line in title.splitlines()), size=size)
+def answer(images, question: str, reply: str, expected: str | None = None, size: float = 1.9,
+           captions=None):
+    """The pictures (with optional captions), and beside them the question and the model's reply.
+
+    With `expected`, the reply is marked right or shown next to the right answer.
+    """
+    import matplotlib.pyplot as plt
+
+    from .. import style
+
+    style.apply()
+    images = list(images)
+    text_width = 3.2
+    fig, axes = plt.subplots(1, len(images) + 1, figsize=(size * len(images) + text_width, size),
+                             layout="constrained", width_ratios=[size] * len(images) + [text_width])
+    for i, (ax, image) in enumerate(zip(axes, images, strict=False)):
+        ax.imshow(image)
+        ax.axis("off")
+        if captions:
+            ax.set_title(str(captions[i]), fontsize=8, fontweight="normal")
+    panel = axes[-1]
+    panel.axis("off")
+    lines = [("Q", question), ("A", reply)]
+    if expected is not None:
+        lines.append(("", "right" if reply.strip() == expected else f"expected: {expected}"))
+    y = 0.85
+    for label, text in lines:
+        wrapped = textwrap.wrap(text, 34) or [""]
+        panel.text(0, y, (f"{label}: " if label else "") + "\n    ".join(wrapped), fontsize=9, va="top",
+                   transform=panel.transAxes, fontweight="bold" if label == "A" else "normal",
+                   color=style.colour(2 if text == "right" else 3) if not label else "black")
+        y -= 0.14 * len(wrapped) + 0.08
+    return fig
 
 
 def model_view(image, processor):

@@ -22,7 +22,7 @@ from . import draw
 
 LANGS = ("en", "zh")
 FRAMES = 4  # pictures per clip
-TABLE_SHAPE = (2, 4)  # rows, columns of a digit table
+TABLE_SHAPE = (2, 2)  # rows, columns of a digit table
 
 # Training draws seeds from the first range, evaluation from the second.
 TRAIN_SEEDS = range(0, 100_000_000)
@@ -73,7 +73,11 @@ def line_scene(rng: random.Random, size: int) -> Scene:
 def table_scene(rng: random.Random, size: int) -> Scene:
     rows, cols = TABLE_SHAPE
     table = [[rng.randint(0, 9) for _ in range(cols)] for _ in range(rows)]
-    return Scene("table", [draw.digit_table(table, size)], {"table": table})
+    marked = (rng.randrange(rows), rng.randrange(cols))  # the highlighted cell, 0-based
+    image = draw.digit_table(table, size, highlight=marked)
+    return Scene("table", [image], {"table": table, "highlight": marked,
+                                    "marked": table[marked[0]][marked[1]],
+                                    "largest": max(d for row in table for d in row)})
 
 
 def shape_scene(rng: random.Random, size: int) -> Scene:
@@ -137,15 +141,6 @@ def _a(word: str) -> str:
     return ("An " if word[0] in "aeiou" else "A ") + word
 
 
-def _cell(facts, rng):
-    rows, cols = TABLE_SHAPE
-    return {"row": rng.randint(1, rows), "col": rng.randint(1, cols)}
-
-
-def _row(facts, rng):
-    return {"row": rng.randint(1, TABLE_SHAPE[0])}
-
-
 def _no_params(facts, rng):
     return {}
 
@@ -159,11 +154,7 @@ class Task:
     kind: str  # the scene it asks about
     questions: dict[str, tuple[str, ...]]  # phrasings per language; the first is the main one
     answer: Callable[[dict, dict, str], str]  # (facts, params, lang) -> the expected answer
-    params: Callable[[dict, random.Random], dict] = _no_params  # e.g. which cell to ask about
-
-
-def _row_digits(f, p):
-    return " ".join(str(d) for d in f["table"][p["row"] - 1])
+    params: Callable[[dict, random.Random], dict] = _no_params  # values to fill a question template with
 
 
 TASKS: dict[str, Task] = {t.name: t for t in [
@@ -187,17 +178,14 @@ TASKS: dict[str, Task] = {t.name: t for t in [
          lambda f, p, lang: (f"The line is lowest at {f['lowest']}." if lang == "en"
                              else f"折线在 {f['lowest']} 点最低。")),
     Task("table_cell", "table (OCR)", "table",
-         {"en": ("What number is in row {row}, column {col}?", "Read the cell in row {row}, column {col}."),
-          "zh": ("第 {row} 行第 {col} 列是什么数字？", "读出第 {row} 行第 {col} 列的数字。")},
-         lambda f, p, lang: (f"The number is {f['table'][p['row'] - 1][p['col'] - 1]}." if lang == "en"
-                             else f"这个数字是 {f['table'][p['row'] - 1][p['col'] - 1]}。"),
-         _cell),
-    Task("table_row", "table (OCR)", "table",
-         {"en": ("Read row {row} of the table.", "What digits are in row {row}?"),
-          "zh": ("读出表格的第 {row} 行。", "第 {row} 行有哪些数字？")},
-         lambda f, p, lang: (f"The row reads {_row_digits(f, p)}." if lang == "en"
-                             else f"这一行是 {_row_digits(f, p)}。"),
-         _row),
+         {"en": ("What number is in the highlighted cell?", "Read the highlighted cell."),
+          "zh": ("高亮的格子里是什么数字？", "读出高亮格子里的数字。")},
+         lambda f, p, lang: (f"The number is {f['marked']}." if lang == "en" else f"这个数字是 {f['marked']}。")),
+    Task("table_max", "table (OCR)", "table",
+         {"en": ("What is the largest number in the table?", "Which number in the table is the biggest?"),
+          "zh": ("表格里最大的数字是多少？", "表中哪个数字最大？")},
+         lambda f, p, lang: (f"The largest number is {f['largest']}." if lang == "en"
+                             else f"最大的数字是 {f['largest']}。")),
     Task("shape", "shapes", "shape",
          {"en": ("What colour and shape is this?", "Describe the shape in the picture."),
           "zh": ("这是什么颜色、什么形状？", "描述图中的图形。")},

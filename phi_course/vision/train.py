@@ -28,12 +28,12 @@ SEED = 1234
 class Recipe:
     """How long each step runs and how fast it learns."""
 
-    encoder_steps: int = 2000
-    scenes_per_kind: int = 6  # per encoder step, for each kind of picture (a clip counts half)
-    encoder_lr: float = 3e-3
-    instruct_steps: int = 800
+    encoder_steps: int = 1800
+    scenes_per_kind: int = 8  # per encoder step, for each kind of picture (a clip counts half)
+    encoder_lr: float = 2e-3
+    instruct_steps: int = 1400
     conversations: int = 16  # per instruction step, mixing every kind of picture
-    instruct_lr: float = 2e-3
+    instruct_lr: float = 2.5e-3
     warmup: int = 30
     threads: int = 1  # one thread was fastest on a shared 2-core machine; more help on a quiet one
 
