@@ -326,6 +326,23 @@ class Run:
     async def __anext__(self) -> tuple[str, Any]:
         return await self.next()
 
+    async def collect(self) -> tuple[str, Any]:
+        """For a request that does not stream: ("done", (whole text, ChatResult)) or ("error", exception).
+
+        Closes the run either way."""
+        pieces: list[str] = []
+        try:
+            async for kind, value in self:
+                if kind == "piece":
+                    pieces.append(value)
+                elif kind == "error":
+                    return "error", value
+                else:
+                    return "done", ("".join(pieces), value)
+        finally:
+            self.close()
+        return "error", Cancelled()
+
     def close(self) -> None:
         """Drop the request: a queued one never starts, a running one stops at its next token."""
         self._cancel.set()

@@ -298,21 +298,14 @@ async def _answer(request: Request, body: OllamaRequest, job: eng.Job, *, chat: 
 
         return StreamingResponse(lines(), media_type="application/x-ndjson")
 
-    pieces: list[str] = []
-    try:
-        async for kind, value in run:
-            if kind == "piece":
-                pieces.append(value)
-            elif kind == "error":
-                return error_response(value)
-            else:
-                result = value
-    finally:
-        run.close()
+    kind, value = await run.collect()
+    if kind == "error":
+        return error_response(value)
+    text, result = value
     answer = final(result)
     if chat:
-        answer["message"]["content"] = "".join(pieces)
+        answer["message"]["content"] = text
     else:
-        answer["response"] = "".join(pieces)
+        answer["response"] = text
     return answer
 

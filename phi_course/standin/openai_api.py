@@ -132,17 +132,10 @@ async def chat_completions(request: Request):
         events = _sse(run, reply_id, created, model, include_usage)
         return StreamingResponse(events, media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache"})
-    try:
-        text: list[str] = []
-        async for kind, value in run:
-            if kind == "piece":
-                text.append(value)
-            elif kind == "error":
-                return error_response(value)
-            else:
-                result = value
-    finally:
-        run.close()
+    kind, value = await run.collect()
+    if kind == "error":
+        return error_response(value)
+    text, result = value
     return {
         "id": reply_id,
         "object": "chat.completion",
@@ -151,7 +144,7 @@ async def chat_completions(request: Request):
         "system_fingerprint": FINGERPRINT,
         "choices": [{
             "index": 0,
-            "message": {"role": "assistant", "content": "".join(text)},
+            "message": {"role": "assistant", "content": text},
             "logprobs": None,
             "finish_reason": result.finish_reason,
         }],

@@ -101,17 +101,22 @@ def train_encoder(model, processor, recipe: Recipe, first_seed: int, progress: b
             pixels = processor.image_processor(pictures, return_tensors="pt")["pixel_values"]
             losses = pretrain.step_loss(model, head_set, pixels, labels)
             loss = sum(losses.values())
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(parameters, 1.0)
-            optimiser.step()
-            scheduler.step()
-            optimiser.zero_grad(set_to_none=True)
+            _update(loss, parameters, optimiser, scheduler)
             if step >= recipe.encoder_steps - max(1, recipe.encoder_steps // 10):
                 tail.append(loss.item())
             bar.update(1)
             bar.set_postfix(loss=f"{loss.item():.3f}", **{k: f"{v.item():.2f}" for k, v in losses.items()})
     encoder.eval()
     return sum(tail) / max(1, len(tail)), seen, seed, head_set
+
+
+def _update(loss, parameters, optimiser, scheduler) -> None:
+    """One optimiser step on `loss`, gradients clipped to norm 1 as the text models' training does."""
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(parameters, 1.0)
+    optimiser.step()
+    scheduler.step()
+    optimiser.zero_grad(set_to_none=True)
 
 
 def train_answers(model, processor, recipe: Recipe, first_seed: int, progress: bool = True) -> tuple[float, int]:
@@ -131,11 +136,7 @@ def train_answers(model, processor, recipe: Recipe, first_seed: int, progress: b
                 seed += 1
             count += len(convs)
             loss = instruct.answer_loss(model, **instruct.batch(processor, convs))
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(parameters, 1.0)
-            optimiser.step()
-            scheduler.step()
-            optimiser.zero_grad(set_to_none=True)
+            _update(loss, parameters, optimiser, scheduler)
             if step >= recipe.instruct_steps - max(1, recipe.instruct_steps // 10):
                 tail.append(loss.item())
             bar.update(1)
