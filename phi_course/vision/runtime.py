@@ -32,7 +32,7 @@ def model_path(name: str = NAME) -> Path:
     if not (path / "config.json").exists():
         raise FileNotFoundError(
             f"The embedded vision model {name!r} is missing from {path}. Train it with "
-            "`python -m phi_course.vision train` (about ten minutes on a laptop CPU).")
+            "`python -m phi_course.vision train` (about six minutes on one CPU core).")
     return path
 
 
