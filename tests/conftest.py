@@ -4,8 +4,22 @@ import os
 
 import pytest
 
-from phi_course import embedded
+from phi_course import embedded, settings
 from phi_course.standin import launcher
+
+# Every variable that points a route at a real service (README, "Keys"); the stand-in URL is not one.
+ROUTE_VARS = ["GITHUB_TOKEN", "GITHUB_MODELS_ENDPOINT", "AZURE_AI_ENDPOINT", "AZURE_AI_API_KEY", "AZURE_AI_MODEL",
+              "NVIDIA_API_KEY", "NIM_BASE_URL", "OLLAMA_HOST", "PHI_COURSE_BASE_URL", "PHI_COURSE_API_KEY",
+              "PHI_COURSE_MODEL", settings.OFFLINE_VAR]
+
+
+@pytest.fixture
+def keyless(monkeypatch):
+    """A learner with no keys and no .env: every route resolves to the course stand-in."""
+    for name in ROUTE_VARS:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv(settings.NO_DOTENV_VAR, "1")
+    settings.reload()
 
 
 @pytest.fixture(scope="session")

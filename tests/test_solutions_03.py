@@ -5,17 +5,10 @@ import time
 import pytest
 
 from lessons.solutions import s03_github_models as s03
-from phi_course import settings
 from phi_course.standin import ensure_running
 from tests.test_compare import always_rate_limited
 
-
-@pytest.fixture(autouse=True)
-def no_keys(monkeypatch, standin):  # standin: the session's shared server (conftest.py)
-    for key in ["GITHUB_TOKEN", "GITHUB_MODELS_ENDPOINT", settings.OFFLINE_VAR]:
-        monkeypatch.delenv(key, raising=False)
-    monkeypatch.setenv(settings.NO_DOTENV_VAR, "1")
-    settings.reload()
+pytestmark = pytest.mark.usefixtures("keyless", "standin")  # no keys; the session's shared stand-in (conftest.py)
 
 
 def test_lesson03_level1_streams_the_endpoint_fact():

@@ -3,15 +3,9 @@
 import pytest
 
 from lessons.solutions import s04_azure_ai_foundry as s04
-from phi_course import routes, settings
+from phi_course import routes
 
-
-@pytest.fixture(autouse=True)
-def no_keys(monkeypatch, standin):  # standin: the session's shared server (conftest.py)
-    for key in ["AZURE_AI_API_KEY", "AZURE_AI_ENDPOINT", "AZURE_AI_MODEL", settings.OFFLINE_VAR]:
-        monkeypatch.delenv(key, raising=False)
-    monkeypatch.setenv(settings.NO_DOTENV_VAR, "1")
-    settings.reload()
+pytestmark = pytest.mark.usefixtures("keyless", "standin")  # no keys; the session's shared stand-in (conftest.py)
 
 
 def test_lesson04_level1_the_moe_model_knows_its_active_parameters():

@@ -6,16 +6,9 @@ import os
 import pytest
 
 from lessons.solutions import s05_nvidia_nim as s05
-from phi_course import settings
 from phi_course.standin import ensure_running
 
-
-@pytest.fixture(autouse=True)
-def no_keys(monkeypatch, standin):  # standin: the session's shared server (conftest.py)
-    for key in ["NVIDIA_API_KEY", "NIM_BASE_URL", settings.OFFLINE_VAR]:
-        monkeypatch.delenv(key, raising=False)
-    monkeypatch.setenv(settings.NO_DOTENV_VAR, "1")
-    settings.reload()
+pytestmark = pytest.mark.usefixtures("keyless", "standin")  # no keys; the session's shared stand-in (conftest.py)
 
 
 def test_lesson05_level1_lists_the_phi_models_the_route_serves():

@@ -7,17 +7,9 @@ import torch
 from PIL import Image
 
 from lessons.solutions import s09_phi_vision as s09
-from phi_course import settings
 from phi_course.vision import images, runtime, tasks
 
-
-@pytest.fixture(autouse=True)
-def no_keys(monkeypatch):
-    for key in ["NVIDIA_API_KEY", "NIM_BASE_URL", "GITHUB_TOKEN", "AZURE_AI_API_KEY", "AZURE_AI_ENDPOINT",
-                settings.OFFLINE_VAR]:
-        monkeypatch.delenv(key, raising=False)
-    monkeypatch.setenv(settings.NO_DOTENV_VAR, "1")
-    settings.reload()
+pytestmark = pytest.mark.usefixtures("keyless")  # a learner with no keys (conftest.py)
 
 
 def test_lesson09_level1_by_hand_equals_the_helper():
