@@ -21,6 +21,18 @@ def chat_completion(text: str, model: str) -> dict:
 
 
 @contextmanager
+def loopback(handler: type[BaseHTTPRequestHandler]):
+    """Serve `handler` on a free port of 127.0.0.1 in a thread; yield the base URL, then stop."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@contextmanager
 def recording_server(reply_text: str = "recorded reply"):
     """Yield (base_url, requests) where requests fills with (method, path, headers, body)."""
     seen: list[tuple[str, str, dict, dict | None]] = []
@@ -51,11 +63,5 @@ def recording_server(reply_text: str = "recorded reply"):
         def log_message(self, *args):  # keep test output clean
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", seen
-    finally:
-        server.shutdown()
-        server.server_close()
+    with loopback(Handler) as url:
+        yield url, seen

@@ -2,15 +2,15 @@
 the widget shows the same text in its columns. Rate limits and errors stay per column."""
 
 import json
-import threading
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import matplotlib
 import pytest
 
 from phi_course import compare, routes, settings
 from phi_course.standin import ensure_running
+from tests.recording_server import loopback
 
 matplotlib.use("Agg")
 
@@ -50,13 +50,8 @@ def always_rate_limited(retry_after: str = "0.2"):
         def log_message(self, *args):
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", hits
-    finally:
-        server.shutdown()
-        server.server_close()
+    with loopback(Handler) as url:
+        yield url, hits
 
 
 def test_compare_streams_each_target_and_measures_it():

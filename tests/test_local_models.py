@@ -14,9 +14,8 @@ import json
 import os
 import subprocess
 import sys
-import threading
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -24,6 +23,7 @@ import pytest
 
 from phi_course import catalog, embedded
 from phi_course.local_models import format_size, missing_causal_lm_files
+from tests.recording_server import loopback
 
 ROOT = Path(__file__).resolve().parents[1]
 REPO = catalog.model_id("huggingface", "phi-3.5-mini").id  # microsoft/Phi-3.5-mini-instruct
@@ -110,13 +110,8 @@ def hub_standin(repos: dict[str, dict[str, bytes]], claimed_sizes: dict[str, int
         def log_message(self, *args):
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", seen
-    finally:
-        server.shutdown()
-        server.server_close()
+    with loopback(Handler) as url:
+        yield url, seen
 
 
 def model_requests(seen: list[tuple[str, str]]) -> list[tuple[str, str]]:
