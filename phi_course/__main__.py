@@ -1,4 +1,4 @@
-"""Command line: `python -m phi_course doctor`."""
+"""Command line: `python -m phi_course doctor` and `python -m phi_course routes [--probe]`."""
 
 from __future__ import annotations
 
@@ -10,11 +10,24 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     doc = sub.add_parser("doctor", help="show which routes and engines work here, and why not")
     doc.add_argument("--no-probe", action="store_true", help="do not contact any service")
+    table = sub.add_parser("routes", help="print the route table: every route and Phi id, its status and source")
+    table.add_argument("--route", default=None, help="only this route (github, azure, nim, ollama, ...)")
+    table.add_argument("--probe", action="store_true",
+                       help="also ask each service you have a key for what it lists, and print the differences")
     args = parser.parse_args(argv)
     if args.command == "doctor":
         from .doctor_report import doctor
 
         print(doctor(probe=not args.no_probe))
+    elif args.command == "routes":
+        from . import route_table
+
+        print(route_table.status_table(args.route))
+        if args.probe:
+            from .doctor_report import probe_routes
+
+            print()
+            print(probe_routes())
     return 0
 
 

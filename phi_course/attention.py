@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import style
+from .route_table import hub_repo
 
 
 def mask(n: int, window: int | None = None) -> np.ndarray:
@@ -118,10 +119,9 @@ class WindowFact:
 
 WINDOWS: list[WindowFact] = [
     WindowFact("Mistral-7B", 8192, 4096, "Mistral 7B, arXiv:2310.06825 (Table 1)"),
-    WindowFact("Phi-3-mini-4k-instruct", 4096, 2047, "config.json of microsoft/Phi-3-mini-4k-instruct"),
-    WindowFact("Phi-3-mini-128k-instruct", 131072, 262144, "config.json of microsoft/Phi-3-mini-128k-instruct"),
-    WindowFact("Phi-3.5-mini-instruct", 131072, 262144, "config.json of microsoft/Phi-3.5-mini-instruct"),
-    WindowFact("Phi-4", 16384, None, "config.json of microsoft/phi-4"),
+    *[WindowFact(hub_repo(key).split("/")[1], context, window, f"config.json of {hub_repo(key)}")
+      for key, context, window in [("phi-3-mini", 4096, 2047), ("phi-3-mini-128k", 131072, 262144),
+                                   ("phi-3.5-mini", 131072, 262144), ("phi-4", 16384, None)]],
 ]
 
 

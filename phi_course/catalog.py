@@ -1,17 +1,19 @@
-"""The Phi family and every model id the course uses, in one place.
+"""The Phi family: each model's published figures, with their sources.
 
 Introduced in lessons/02_phi_family.ipynb.
 
-Services rename and retire models; when one does, this file is the only place
-to change. Figures carry their source so lessons can cite them.
+Which service serves which model under which id, and since when, is not here:
+that is phi_course.route_table, the one place for service facts.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .route_table import hub_repo
+
 PHI3_REPORT = "Phi-3 Technical Report, arXiv:2404.14219 (Microsoft, 2024)"
-PHI35_CARDS = "Hugging Face model cards of microsoft/Phi-3.5-mini-instruct and Phi-3.5-MoE-instruct (Aug 2024)"
+PHI35_CARDS = f"Hugging Face model cards of {hub_repo('phi-3.5-mini')} and {hub_repo('phi-3.5-moe')} (Aug 2024)"
 PHI4_REPORT = "Phi-4 Technical Report, arXiv:2412.08905 (Microsoft, 2024)"
 PHI4_MINI_REPORT = "Phi-4-Mini Technical Report, arXiv:2503.01743 (Microsoft, 2025)"
 
@@ -32,6 +34,14 @@ class PhiModel:
     summary: str
     embedded: str | None = None  # the course-sized stand-in, if any
     successor: str | None = None
+    reasoning: bool = False  # trained to think step by step before answering
+
+    @property
+    def kind(self) -> str:
+        """'reasoning', 'multimodal' or 'instruct': a Foundry deployment of each kind has its own name."""
+        if self.reasoning:
+            return "reasoning"
+        return "multimodal" if len(self.modalities) > 1 else "instruct"
 
 
 FAMILY: dict[str, PhiModel] = {
@@ -64,6 +74,12 @@ FAMILY: dict[str, PhiModel] = {
                  "2025-02", "Phi-4", "3.8B with a 200K-word vocabulary and grouped-query attention."),
         PhiModel("phi-4-multimodal", "Phi-4-multimodal", 5.6, 5.6, ("128K",), ("text", "image", "audio"),
                  "20+ languages", "2025-02", "Phi-4", "One model for text, images and speech."),
+        PhiModel("phi-4-reasoning", "Phi-4-reasoning", 14.0, 14.0, ("32K",), ("text",), "mainly English",
+                 "2025-04", "Phi-4", "Phi-4 fine-tuned to reason step by step before it answers (maths, science, code).",
+                 reasoning=True),
+        PhiModel("phi-4-mini-reasoning", "Phi-4-mini-reasoning", 3.8, 3.8, ("128K",), ("text",), "mainly English",
+                 "2025-04", "Phi-4", "Phi-4-mini fine-tuned on step-by-step maths solutions.",
+                 reasoning=True),
     ]
 }
 
@@ -86,112 +102,9 @@ REFERENCE_MODELS = {
 }
 
 
-@dataclass(frozen=True)
-class RouteModel:
-    """A model id on one route, and whether that route still serves it."""
-
-    route: str
-    model: str  # course key, e.g. "phi-3.5-mini"
-    id: str  # the id the service expects
-    retired: bool = False
-    note: str = ""
-
-
-def _ids(route: str, rows: list[tuple]) -> list[RouteModel]:
-    return [RouteModel(route, *row) for row in rows]
-
-
-ROUTE_MODELS: list[RouteModel] = [
-    # GitHub Models: publisher-prefixed ids; Phi-3/3.5 deprecated late 2025.
-    *_ids("github", [
-        ("phi-3-mini", "microsoft/Phi-3-mini-4k-instruct", True, "deprecated late 2025; use Phi-4-mini"),
-        ("phi-3.5-mini", "microsoft/Phi-3.5-mini-instruct", True, "deprecated late 2025; use Phi-4-mini"),
-        ("phi-3.5-moe", "microsoft/Phi-3.5-MoE-instruct", True, "deprecated late 2025; use Phi-4"),
-        ("phi-3.5-vision", "microsoft/Phi-3.5-vision-instruct", True, "deprecated late 2025; use Phi-4-multimodal"),
-        ("phi-4-mini", "microsoft/Phi-4-mini-instruct"),
-        ("phi-4", "microsoft/Phi-4"),
-        ("phi-4-multimodal", "microsoft/Phi-4-multimodal-instruct"),
-    ]),
-    # Azure AI Foundry: the model name of a serverless deployment.
-    *_ids("azure", [
-        ("phi-3-mini", "Phi-3-mini-4k-instruct"),
-        ("phi-3.5-mini", "Phi-3.5-mini-instruct"),
-        ("phi-3.5-moe", "Phi-3.5-MoE-instruct"),
-        ("phi-3.5-vision", "Phi-3.5-vision-instruct"),
-        ("phi-4-mini", "Phi-4-mini-instruct"),
-        ("phi-4", "Phi-4"),
-        ("phi-4-multimodal", "Phi-4-multimodal-instruct"),
-    ]),
-    # NVIDIA NIM hosted API: lower-case ids (check the live list).
-    *_ids("nim", [
-        ("phi-3-mini", "microsoft/phi-3-mini-128k-instruct"),
-        ("phi-3.5-mini", "microsoft/phi-3.5-mini-instruct"),
-        ("phi-3.5-moe", "microsoft/phi-3.5-moe-instruct"),
-        ("phi-3-vision", "microsoft/phi-3-vision-128k-instruct"),
-        ("phi-3.5-vision", "microsoft/phi-3.5-vision-instruct"),
-        ("phi-4-mini", "microsoft/phi-4-mini-instruct"),
-        ("phi-4-multimodal", "microsoft/phi-4-multimodal-instruct"),
-    ]),
-    # Hugging Face Hub repos, loaded with native transformers classes.
-    *_ids("huggingface", [
-        ("phi-3-mini", "microsoft/Phi-3-mini-4k-instruct"),
-        ("phi-3.5-mini", "microsoft/Phi-3.5-mini-instruct"),
-        ("phi-3.5-moe", "microsoft/Phi-3.5-MoE-instruct"),
-        ("phi-3.5-vision", "microsoft/Phi-3.5-vision-instruct", False,
-         "remote code only; breaks on transformers 5, use Phi-4-multimodal"),
-        ("phi-4-mini", "microsoft/Phi-4-mini-instruct"),
-        ("phi-4-multimodal", "microsoft/Phi-4-multimodal-instruct"),
-    ]),
-    # Ollama library tags.
-    *_ids("ollama", [
-        ("phi-3-mini", "phi3"),
-        ("phi-3-medium", "phi3:14b"),
-        ("phi-3.5-mini", "phi3.5"),
-        ("phi-4-mini", "phi4-mini"),
-        ("phi-4", "phi4"),
-    ]),
-    # ONNX Runtime GenAI builds: "repo/subfolder".
-    *_ids("onnx", [
-        ("phi-3-mini", "microsoft/Phi-3-mini-4k-instruct-onnx/cpu_and_mobile/cpu-int4-rtn-block-32-acc-level-4"),
-        ("phi-3.5-mini", "microsoft/Phi-3.5-mini-instruct-onnx/cpu_and_mobile/cpu-int4-awq-block-128-acc-level-4"),
-    ]),
-]
-
-ROUTES = ("github", "azure", "nim", "huggingface", "ollama", "onnx")
-
-# Where a retired model's requests should go instead.
-RETIRED_ENDPOINTS = {
-    "https://models.inference.ai.azure.com": "https://models.github.ai/inference",
-}
-
-
 def phi(key: str) -> PhiModel:
     """The catalog entry for a course key such as 'phi-3.5-mini'."""
     try:
         return FAMILY[key]
     except KeyError:
         raise KeyError(f"No Phi model called {key!r}. Known: {', '.join(FAMILY)}") from None
-
-
-def model_id(route: str, model: str) -> RouteModel:
-    """The id `route` uses for `model`; raises with the known ids if it has none."""
-    for row in ROUTE_MODELS:
-        if row.route == route and row.model == model:
-            return row
-    known = ", ".join(r.model for r in ROUTE_MODELS if r.route == route)
-    if not known:
-        raise KeyError(f"Unknown route {route!r}. Routes: {', '.join(ROUTES)}")
-    raise KeyError(f"Route {route!r} has no id for {model!r}. It serves: {known}")
-
-
-def live_models(route: str) -> list[RouteModel]:
-    """The ids a route serves today (retired ones left out)."""
-    return [r for r in ROUTE_MODELS if r.route == route and not r.retired]
-
-
-def find_retired(model_id_: str) -> RouteModel | None:
-    """The catalog row for a retired id, so an error can name its replacement."""
-    for row in ROUTE_MODELS:
-        if row.retired and row.id.lower() == model_id_.lower():
-            return row
-    return None

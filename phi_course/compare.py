@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import ipywidgets as widgets
 
-from . import catalog, routes, style
+from . import catalog, route_table, routes, style
 from .tables import Table
 
 MIN_TARGETS, MAX_TARGETS = 2, 4
@@ -222,7 +222,7 @@ def plot_results(results: Sequence[Result], metric: str = "tokens_per_second", a
 
 def model_choices(route: str) -> list[str]:
     """Course model keys that a route has an id for (retired ones too: resolve maps them)."""
-    keys = [r.model for r in catalog.ROUTE_MODELS if r.route == route]
+    keys = [r.model for r in route_table.ids_on(route)] if route in route_table.ROUTES else []
     return keys or list(catalog.FAMILY)
 
 

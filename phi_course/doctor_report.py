@@ -16,16 +16,17 @@ from dataclasses import dataclass
 
 import httpx
 
-from . import routes, settings
+from . import route_table, routes, settings
 from .embedded import EMBEDDED, models_dir
 
 PROBE_TIMEOUT_S = 3.0
+GONE = "it answered 410 Gone: what it served is retired"
 
 
 @dataclass(frozen=True)
 class Check:
     name: str
-    status: str  # "live", "stand-in" or "unavailable"
+    status: str  # "live", "stand-in", "retired" or "unavailable"
     detail: str  # what it uses, or why not
     todo: str  # what to set or do for the real thing ("" when nothing)
 
@@ -38,50 +39,93 @@ def _probe(url: str, headers: dict[str, str] | None = None) -> str | None:
         return f"cannot reach it ({type(exc).__name__})"
     if reply.status_code in (401, 403):
         return f"the key was refused (HTTP {reply.status_code})"
+    if reply.status_code == 410:
+        return GONE
     return None
 
 
+def _bearer(key: str | None) -> dict[str, str] | None:
+    return {"Authorization": f"Bearer {key}"} if key else None
+
+
+def _github(facts: route_table.RouteFacts, probe: bool) -> Check:
+    token, url = settings.get_secret(facts.key_var), settings.get_setting(facts.endpoint_var)
+    if url and not route_table.retired_endpoint(url):
+        why = probe and _probe(url.rstrip("/") + "/models", _bearer(token))
+        if why == GONE:
+            return Check(facts.name, "retired", f"{facts.endpoint_var}={settings.mask_url(url)}: {why} "
+                                                f"({facts.label} was retired on {facts.status.since})",
+                         f"unset {facts.endpoint_var}, or point it at a server that serves Phi today")
+        if why:
+            return Check(facts.name, "unavailable", f"{facts.endpoint_var}={settings.mask_url(url)}: {why}",
+                         "start that server, or fix or unset the variable")
+        return Check(facts.name, "live", f"{facts.endpoint_var} points the GitHub Models code at "
+                                         f"{settings.mask_url(url)}", "")
+    gone = facts.status
+    detail = f"{facts.label} was retired on {gone.since}; the stand-in runs the same code"
+    if token:
+        detail += f" ({facts.key_var} {settings.mask(token)} is set but has nothing to call)"
+    if url:
+        detail += f"; {facts.endpoint_var} names a retired address"
+    return Check(facts.name, "retired", detail, f"for hosted Phi: {facts.needs}")
+
+
+def _azure(facts: route_table.RouteFacts, probe: bool) -> Check:
+    key, url = settings.get_secret(facts.key_var), settings.get_setting(facts.endpoint_var)
+    if not (key and url):
+        return Check(facts.name, "stand-in", f"{' / '.join(facts.key_vars)} not both set", facts.needs)
+    openai_url = routes.azure_endpoints(url)[0]
+    why = probe and _probe(openai_url + "models", _bearer(key))
+    if why:
+        return Check(facts.name, "unavailable", f"{facts.label} at {settings.mask_url(openai_url)}: {why}",
+                     "check the key, the endpoint and the network")
+    named = [f"{var}={value}" for var in facts.model_vars.values() if (value := settings.get_setting(var))]
+    return Check(facts.name, "live", f"{facts.label} at {settings.mask_url(openai_url)} (key "
+                                     f"{settings.mask(key)}{'; ' + ', '.join(named) if named else ''})", "")
+
+
+def _nim(facts: route_table.RouteFacts, probe: bool) -> Check:
+    key = settings.get_secret(facts.key_var)
+    url = settings.get_setting(facts.endpoint_var, facts.endpoint)
+    if not (key or url.rstrip("/") != facts.endpoint):
+        return Check(facts.name, "stand-in", f"no {facts.key_var}", facts.needs)
+    if not probe:
+        return Check(facts.name, "live", f"NIM at {settings.mask_url(url)}", "")
+    listed = routes.served_ids(url, key)
+    if listed is None:
+        why = _probe(url.rstrip("/") + "/models", _bearer(key)) or "its model list cannot be read"
+        return Check(facts.name, "unavailable", f"NIM at {settings.mask_url(url)}: {why}",
+                     "check the key, the URL and the network")
+    phi = [i for i in listed if "phi" in i.lower()]
+    return Check(facts.name, "live", f"NIM at {settings.mask_url(url)}; Phi ids it lists: {', '.join(phi) or 'none'}", "")
+
+
+def _ollama(facts: route_table.RouteFacts, probe: bool) -> Check:
+    host = routes.ollama_host()
+    if routes.ollama_is_running(host):
+        return Check(facts.name, "live", f"Ollama at {settings.mask_url(host)}", "")
+    return Check(facts.name, "stand-in", f"no Ollama server at {settings.mask_url(host)}", facts.needs)
+
+
+def _custom(facts: route_table.RouteFacts, probe: bool) -> Check:
+    url = settings.get_setting(facts.endpoint_var)
+    if not url:
+        return Check(facts.name, "stand-in", f"no {facts.endpoint_var}", facts.needs)
+    why = probe and _probe(url.rstrip("/") + "/models", _bearer(settings.get_secret(facts.key_var)))
+    if why:
+        return Check(facts.name, "unavailable", f"{settings.mask_url(url)}: {why}",
+                     "start the classroom server or fix the URL")
+    return Check(facts.name, "live", f"OpenAI-compatible server at {settings.mask_url(url)}", "")
+
+
+_CHECKS = {"github": _github, "azure": _azure, "nim": _nim, "ollama": _ollama, "custom": _custom}
+
+
 def _remote(name: str, probe: bool) -> Check:
-    help_ = routes.KEY_HELP[name]
+    facts = route_table.route(name)
     if settings.offline():
         return Check(name, "stand-in", f"{settings.OFFLINE_VAR}=1 forces the stand-in", "")
-    if name == "github":
-        token = settings.get_secret("GITHUB_TOKEN")
-        if not token:
-            return Check(name, "stand-in", "no GITHUB_TOKEN", help_)
-        url = settings.get_setting(*routes.GITHUB_ENDPOINT)
-        why = probe and _probe(routes.github_catalog_url(), {"Authorization": f"Bearer {token}"})
-        if why:
-            return Check(name, "unavailable", f"GITHUB_TOKEN {settings.mask(token)} is set but {why}",
-                         "check the token has models:read and that you are online")
-        return Check(name, "live", f"GitHub Models at {url} (token {settings.mask(token)})", "")
-    if name == "azure":
-        key, url = settings.get_secret("AZURE_AI_API_KEY"), settings.get_setting(*routes.AZURE_ENDPOINT)
-        if not (key and url):
-            return Check(name, "stand-in", "AZURE_AI_ENDPOINT / AZURE_AI_API_KEY not set", help_)
-        return Check(name, "live", f"Azure AI Foundry at {url} (key {settings.mask(key)})", "")
-    if name == "nim":
-        key, url = settings.get_secret("NVIDIA_API_KEY"), settings.get_setting(*routes.NIM_ENDPOINT)
-        self_hosted = url.rstrip("/") != routes.NIM_ENDPOINT[1]
-        if not (key or self_hosted):
-            return Check(name, "stand-in", "no NVIDIA_API_KEY", help_)
-        why = probe and _probe(url.rstrip("/") + "/models", {"Authorization": f"Bearer {key}"} if key else None)
-        if why:
-            return Check(name, "unavailable", f"NIM at {url}: {why}", "check the key, the URL and the network")
-        return Check(name, "live", f"NIM at {url}", "")
-    if name == "ollama":
-        host = settings.get_setting(*routes.OLLAMA_ENDPOINT)
-        host = host if host.startswith("http") else "http://" + host
-        if routes.ollama_is_running(host):
-            return Check(name, "live", f"Ollama at {host}", "")
-        return Check(name, "stand-in", f"no Ollama server at {host}", help_)
-    url = settings.get_setting(*routes.CUSTOM_ENDPOINT)
-    if not url:
-        return Check(name, "stand-in", "no PHI_COURSE_BASE_URL", help_)
-    why = probe and _probe(url.rstrip("/") + "/models")
-    if why:
-        return Check(name, "unavailable", f"{url}: {why}", "start the classroom server or fix the URL")
-    return Check(name, "live", f"OpenAI-compatible server at {url}", "")
+    return _CHECKS[name](facts, probe)
 
 
 def _local() -> list[Check]:
@@ -110,26 +154,81 @@ def _local() -> list[Check]:
 class Report(list):
     """The doctor's rows; shows as a table in a notebook and as text in a shell."""
 
+    caption = (f"Route facts checked on {route_table.CHECKED}; `python -m phi_course routes` lists them "
+               "with their sources.")
+
     def __str__(self) -> str:
         rows = [("route / engine", "status", "detail", "to use the real thing")]
         rows += [(c.name, c.status, c.detail, c.todo) for c in self]
         widths = [max(len(r[i]) for r in rows) for i in range(4)]
-        return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip() for r in rows)
+        lines = ["  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+        return "\n".join([*lines, self.caption])
 
     __repr__ = __str__
 
     def _repr_html_(self) -> str:
-        colour = {"live": "#1a7f37", "stand-in": "#9a6700", "unavailable": "#cf222e"}
+        colour = {"live": "#1a7f37", "stand-in": "#9a6700", "retired": "#57606a", "unavailable": "#cf222e"}
         body = "".join(
             f"<tr><td>{html.escape(c.name)}</td><td style='color:{colour[c.status]}'><b>{c.status}</b></td>"
             f"<td>{html.escape(c.detail)}</td><td>{html.escape(c.todo)}</td></tr>"
             for c in self
         )
-        return ("<table><thead><tr><th>route / engine</th><th>status</th><th>detail</th>"
+        return (f"<table><caption>{html.escape(self.caption)}</caption><thead><tr><th>route / engine</th><th>status</th><th>detail</th>"
                 f"<th>to use the real thing</th></tr></thead><tbody>{body}</tbody></table>")
 
 
 def doctor(probe: bool = True) -> Report:
     """One row per remote route and local engine: live, stand-in or unavailable, and why."""
     settings.reload()
+    routes.forget_listings()
     return Report([_remote(name, probe) for name in routes.REMOTE_ROUTES] + _local())
+
+
+def _listed_by_services() -> dict[str, tuple[list[str] | None, str]]:
+    """route -> (ids its live service lists now, or None; what was asked), for routes with keys here."""
+    asked: dict[str, tuple[list[str] | None, str]] = {}
+    nim = route_table.route("nim")
+    key, url = settings.get_secret(nim.key_var), settings.get_setting(nim.endpoint_var, nim.endpoint)
+    if key or url.rstrip("/") != nim.endpoint:
+        asked["nim"] = (routes.served_ids(url, key), f"GET {settings.mask_url(url)}/models")
+    azure = route_table.route("azure")
+    key, url = settings.get_secret(azure.key_var), settings.get_setting(azure.endpoint_var)
+    if key and url:
+        openai_url = routes.azure_endpoints(url)[0]
+        asked["azure"] = (routes.served_ids(openai_url, key), f"GET {settings.mask_url(openai_url)}models")
+    github = route_table.route("github")
+    token = settings.get_secret(github.key_var)
+    if token:
+        catalog_url = routes.github_catalog_url()
+        asked["github"] = (routes.served_ids(catalog_url.removesuffix("/models"), token), f"GET {catalog_url}")
+    return asked
+
+
+def probe_routes():
+    """What the live services list today against what the route table says (routes with keys here only).
+
+    `python -m phi_course routes --probe`. A row is a difference: an id the table
+    counts as served that the service no longer lists, a retired one it still
+    lists, or a Phi id it lists that the table does not know.
+    """
+    from .tables import Table
+
+    settings.reload()
+    routes.forget_listings()
+    rows = []
+    for name, (listed, asked) in _listed_by_services().items():
+        if listed is None:
+            rows.append({"route": name, "id": "-", "table": "-", "service": f"could not read the list ({asked})"})
+            continue
+        lowered = {i.lower() for i in listed}
+        for row in route_table.ids_on(name):
+            there = row.id.lower() in lowered
+            if there == row.retired or (row.status.state == route_table.UNVERIFIED):
+                rows.append({"route": name, "id": row.id, "table": row.status.describe(),
+                             "service": "lists it" if there else "does not list it"})
+        known = {r.id.lower() for r in route_table.ids_on(name)}
+        rows += [{"route": name, "id": i, "table": "not in the table", "service": "lists it"}
+                 for i in listed if "phi" in i.lower() and i.lower() not in known]
+    title = (f"Route table (checked {route_table.CHECKED}) against the services, {len(rows)} differences"
+             if rows or _listed_by_services() else "No route has a key here: nothing to ask")
+    return Table(rows, title)

@@ -16,15 +16,15 @@ from dataclasses import dataclass
 
 import ipywidgets as widgets
 
-from . import catalog, style
+from . import catalog, route_table, style
 from .tables import Table
 
-PHI3_MINI_CARD = "model card of microsoft/Phi-3-mini-4k-instruct"
-PHI35_MINI_CARD = "model card of microsoft/Phi-3.5-mini-instruct"
-PHI35_MOE_CARD = "model card of microsoft/Phi-3.5-MoE-instruct"
-PHI35_VISION_CARD = "model card of microsoft/Phi-3.5-vision-instruct"
-PHI4_CARD = "model card of microsoft/phi-4"
-PHI4_MINI_CARD = "model card of microsoft/Phi-4-mini-instruct"
+PHI3_MINI_CARD = f"model card of {route_table.hub_repo('phi-3-mini')}"
+PHI35_MINI_CARD = f"model card of {route_table.hub_repo('phi-3.5-mini')}"
+PHI35_MOE_CARD = f"model card of {route_table.hub_repo('phi-3.5-moe')}"
+PHI35_VISION_CARD = f"model card of {route_table.hub_repo('phi-3.5-vision')}"
+PHI4_CARD = f"model card of {route_table.hub_repo('phi-4')}"
+PHI4_MINI_CARD = f"model card of {route_table.hub_repo('phi-4-mini')}"
 GPT3_PAPER = "Language Models are Few-Shot Learners (GPT-3), arXiv:2005.14165"
 LLAMA2_PAPER = "Llama 2, arXiv:2307.09288"
 
@@ -171,18 +171,23 @@ def family_table(**conditions) -> Table:
 def routes_for(model: str) -> Table:
     """Every route that lists `model`, with its id and whether it still serves it."""
     catalog.phi(model)  # a clear error for an unknown key
-    rows = [{"route": r.route, "id": r.id, "status": "retired" if r.retired else "serves",
-             "note": r.note or "-"}
-            for r in catalog.ROUTE_MODELS if r.model == model]
-    return Table(rows, f"Where {display_name(model)} is served")
+    rows = [{"route": r.route, "id": r.id, "status": r.status.describe(), "instead": r.status.successor or "-",
+             "checked": r.status.checked, "note": r.status.note or "-"}
+            for r in route_table.MODEL_IDS if r.model == model]
+    return Table(rows, f"Where {display_name(model)} is served (as of {route_table.CHECKED})")
 
 
 def route_matrix() -> Table:
-    """Model x route: 'yes' (served), 'retired', or '-' (never listed)."""
-    status = {(r.model, r.route): ("retired" if r.retired else "yes") for r in catalog.ROUTE_MODELS}
-    rows = [{"model": m.name, **{route: status.get((m.key, route), "-") for route in catalog.ROUTES}}
+    """Model x route: 'yes' (served), 'retired <date>', 'unverified', or '-' (never listed)."""
+    def cell(row: route_table.ModelId) -> str:
+        return {route_table.SERVED: "yes", route_table.RETIRED: f"retired {row.status.since}"}.get(
+            row.status.state, row.status.state)
+
+    status = {(r.model, r.route): cell(r) for r in route_table.MODEL_IDS}
+    names = [name for name in route_table.ROUTES if any(r.route == name for r in route_table.MODEL_IDS)]
+    rows = [{"model": m.name, **{route: status.get((m.key, route), "-") for route in names}}
             for m in catalog.FAMILY.values()]
-    return Table(rows, "Which route serves which Phi model (from phi_course.catalog)")
+    return Table(rows, f"Which route serves which Phi model, as of {route_table.CHECKED} (phi_course.route_table)")
 
 
 def benchmarks_for(model: str) -> dict[str, float]:

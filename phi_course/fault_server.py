@@ -9,6 +9,14 @@ The first part of the path picks the fault, so one server plays them all:
     http://127.0.0.1:PORT/429-then-ok/v1  -> 429 once, then a normal answer
     http://127.0.0.1:PORT/hang/v1         -> accepts, never answers (a timeout)
 
+Three more play today's services as phi_course.route_table describes them:
+
+    /github-retired/inference  -> 410 Gone with GitHub's own body, on every path
+    /foundry/openai/v1         -> a Foundry resource: 410 for a retired model, 404 for a
+                                  deployment it does not have, an answer for a served one
+    /nim/v1                    -> NVIDIA's hosted API: GET /models lists what the table last
+                                  saw listed; other ids get 404
+
 Errors use the shapes the real services send: OpenAI-style JSON for the
 OpenAI-compatible routes, `{"error": "..."}` for Ollama paths (`/api/...`).
 Only ever bound to 127.0.0.1.
@@ -22,20 +30,46 @@ import time
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from . import route_table
+
 HANG_LIMIT_S = 30.0  # a hanging request is released after this, so nothing waits forever
 
 FAULTS: dict[str, tuple[int, str, str]] = {
     # name: (status, OpenAI error code, message)
     "401": (401, "unauthorized", "Bad credentials"),
-    "401-models": (401, "unauthorized", "The `models` permission is required to access this endpoint"),
     "403": (403, "forbidden", "Your subscription does not allow access to this model"),
-    "404": (404, "unknown_model", "Unknown model: microsoft/Phi-3.5-mini-instruct"),
+    # A model every service retired: the explanation can name its date and successor.
+    "404": (404, "unknown_model", f"Unknown model: {route_table.model_id('azure', 'phi-3.5-mini').id}"),
     "429": (429, "RateLimitReached", "Rate limit of 15 per 60s exceeded for UserByModelByMinute."),
     "429-no-retry-after": (429, "RateLimitReached", "Rate limit exceeded."),
     "500": (500, "internal_error", "The server had an error while processing your request."),
     "503": (503, "service_unavailable", "The model is overloaded. Please try again later."),
 }
-OTHER_FAULTS = ("ok", "bad-json", "hang", "429-then-ok")
+OTHER_FAULTS = ("ok", "bad-json", "hang", "429-then-ok", "github-retired", "foundry", "nim")
+
+
+def _openai_error(code: str, message: str) -> bytes:
+    return json.dumps({"error": {"code": code, "message": message, "type": code}}).encode()
+
+
+def _as_today(service: str, rest: str, model: str) -> tuple[int, bytes]:
+    """(status, body) of `service` as the route table says it answers today."""
+    if service == "github-retired":
+        return route_table.GITHUB_GONE_STATUS, json.dumps(route_table.GITHUB_GONE_BODY).encode()
+    route_name = "azure" if service == "foundry" else "nim"
+    rows = route_table.ids_on(route_name)
+    # NIM: what the 2026-08-23 listing held; Foundry: what it serves.
+    served = [r.id for r in rows if (r.status.since if route_name == "nim" else not r.retired)]
+    if rest.endswith("models"):
+        return 200, json.dumps({"object": "list", "data": [{"id": i, "object": "model"} for i in served]}).encode()
+    if model in served:
+        return 200, json.dumps(_ok_chat(model)).encode()
+    row = route_table.find_id(model, route_name)
+    if row is not None and row.retired:
+        # Foundry documents the status (410 Gone) for retired models, not the body: this one is ours.
+        return 410, _openai_error("model_retired", f"The model {model} was retired on {row.status.since}.")
+    return 404, _openai_error("DeploymentNotFound" if route_name == "azure" else "model_not_found",
+                              f"The deployment or model {model!r} does not exist.")
 
 
 def _ok_chat(model: str) -> dict:
@@ -127,6 +161,8 @@ class FaultServer:
                 if fault == "hang":
                     owner._stop.wait(HANG_LIMIT_S)
                     return self._send(504, b'{"error": "fault server released a hanging request"}')
+                if fault in ("github-retired", "foundry", "nim"):
+                    return self._send(*_as_today(fault, rest, model))
                 if fault == "bad-json":
                     return self._send(200, b'{"id": "chatcmpl-broken", "choices": [')
                 if fault == "ok":

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import catalog, embedded, settings
+from . import catalog, embedded, route_table, settings
 
 REAL_MODELS_VAR = "PHI_COURSE_REAL_MODELS"  # "1": use (and if needed download) the real Phi models
 
@@ -176,7 +176,7 @@ def load_causal_lm(model: str = "phi-3.5-mini", *, verbose: bool = True) -> Load
     `model` is a course key such as "phi-3.5-mini" (see catalog.FAMILY).
     Introduced in lessons/06_transformers.ipynb.
     """
-    repo_id = catalog.model_id("huggingface", model).id
+    repo_id = route_table.model_id("huggingface", model).id
     snapshot = cached_snapshot(repo_id, CAUSAL_LM_PATTERNS)
     complete = snapshot is not None and not missing_causal_lm_files(snapshot)
 

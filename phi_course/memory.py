@@ -24,15 +24,17 @@ from dataclasses import dataclass
 import ipywidgets as widgets
 
 from . import catalog, style
+from .route_table import hub_repo
 
 GB = 1e9
 BYTES_PER_WEIGHT = {"fp32": 4.0, "fp16": 2.0, "bf16": 2.0, "int8": 1.0, "int4": 0.5}
 # The KV cache is kept in 16-bit floats by default, whatever the weights are stored in.
 DEFAULT_KV_PRECISION = "fp16"
 
-CONFIG_SOURCE = ("config.json of the model's Hugging Face repository (microsoft/Phi-3-mini-128k-instruct, "
-                 "Phi-3.5-mini-instruct, Phi-3-medium-128k-instruct, Phi-3.5-MoE-instruct, "
-                 "Phi-4-mini-instruct, phi-4); Mistral 7B: arXiv:2310.06825, Table 1")
+CONFIG_SOURCE = ("config.json of the model's Hugging Face repository ("
+                 + ", ".join(hub_repo(k) for k in ("phi-3-mini-128k", "phi-3.5-mini", "phi-3-medium-128k",
+                                                   "phi-3.5-moe", "phi-4-mini", "phi-4"))
+                 + "); Mistral 7B: arXiv:2310.06825, Table 1")
 
 
 @dataclass(frozen=True)

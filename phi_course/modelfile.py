@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import route_table
+
 INSTRUCTIONS = ("FROM", "PARAMETER", "TEMPLATE", "SYSTEM", "ADAPTER", "LICENSE", "MESSAGE", "REQUIRES")
 
 # Documented PARAMETER names and the type of their value.
@@ -72,7 +74,7 @@ class ModelfileError(ValueError):
 class Modelfile:
     """The instructions of one Modelfile, checked and typed."""
 
-    base: str  # FROM: a model name such as "phi3.5", a GGUF file or a safetensors folder
+    base: str  # FROM: a model name from Ollama's library, a GGUF file or a safetensors folder
     system: str | None = None
     template: str | None = None
     parameters: dict[str, Any] = field(default_factory=dict)  # "stop" maps to a list
@@ -149,7 +151,8 @@ def parse(text: str) -> Modelfile:
         else:  # SYSTEM, TEMPLATE, REQUIRES: the last one wins, as in Ollama
             found[keyword.lower()] = _unquote(args)
     if base is None:
-        raise ModelfileError("no FROM line. Every Modelfile starts from a base model, e.g. `FROM phi3.5`.")
+        example = route_table.model_id("ollama", "phi-3.5-mini").id
+        raise ModelfileError(f"no FROM line. Every Modelfile starts from a base model, e.g. `FROM {example}`.")
     return Modelfile(base=base, **found)
 
 

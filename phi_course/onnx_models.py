@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import catalog, embedded, settings
+from . import catalog, embedded, route_table, settings
 from .local_models import REAL_MODELS_VAR, cached_snapshot, download_snapshot, real_models_opted_in
 
 PRECISIONS = ("int4", "fp32")
@@ -270,7 +270,7 @@ def onnx_model_path(model: str = "phi-3.5-mini", *, verbose: bool = True) -> Onn
     because PHI_COURSE_REAL_MODELS=1 (size printed first, then a progress bar).
     Introduced in lessons/08_onnx_runtime_genai.ipynb.
     """
-    onnx_id = catalog.model_id("onnx", model).id
+    onnx_id = route_table.model_id("onnx", model).id
     repo_id, subfolder = split_onnx_id(onnx_id)
     patterns = [f"{subfolder}/*"] if subfolder else None
     snapshot = cached_snapshot(repo_id, patterns)

@@ -20,10 +20,10 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from . import compare, generation, local_models, onnx_models, routes, settings, style
+from . import compare, generation, local_models, onnx_models, route_table, routes, settings, style
 from .tables import Table
 
-REMOTE = ("github", "azure", "nim", "ollama", "custom")
+REMOTE = route_table.REMOTE_ROUTES
 IN_PROCESS = ("transformers", "onnx")
 ALL_ROUTES = REMOTE + IN_PROCESS
 DEFAULT_MAX_TOKENS = 64
@@ -42,16 +42,8 @@ def prompts() -> list[str]:
     return list(PROMPTS[:2] if settings.quick() else PROMPTS)
 
 
-# Where the model runs on each route.
-WHERE = {
-    "github": "cloud (GitHub)",
-    "azure": "cloud (your Azure subscription)",
-    "nim": "cloud (NVIDIA) or your GPU server",
-    "ollama": "your machine, behind a local server",
-    "custom": "a shared server (a classroom, your team)",
-    "transformers": "this process (PyTorch)",
-    "onnx": "this process (ONNX Runtime)",
-}
+# Where the model runs on each route (the route table's words; "transformers" is its huggingface route).
+WHERE = {name: route_table.route("huggingface" if name == "transformers" else name).runs_on for name in ALL_ROUTES}
 
 # Metrics a chart can show: attribute -> (axis label, factor from the attribute's unit).
 METRICS = {
@@ -305,9 +297,9 @@ def electricity_per_million(tokens_per_second: float, watts: float, price_per_kw
 # How each route is paid for. Prices change often and differ by region and model,
 # so only the billing model is stated here; the page named gives today's figures.
 COSTS = [
-    {"route": "github", "you pay": "nothing within the free rate limits; opt-in paid usage per token",
-     "per 1M tokens": "free tier: 0; paid: see GitHub's 'Costs for GitHub Models' page",
-     "good to know": "rate-limited (about 150 requests/day on the low tier)"},
+    {"route": "github", "you pay": "nothing: the service is retired",
+     "per 1M tokens": "-",
+     "good to know": f"retired on {route_table.route('github').status.since}; it was free within rate limits"},
     {"route": "azure", "you pay": "per input and output token (serverless deployment)",
      "per 1M tokens": "see the model's pricing in the Azure AI Foundry catalog",
      "good to know": "managed deployments bill per hour of compute instead"},
@@ -326,12 +318,12 @@ COSTS = [
 ]
 
 DECISIONS = [
-    {"if you need...": "to try Phi in minutes, no hardware", "pick": "cloud: GitHub Models",
-     "because": "a GitHub token is all it takes (lesson 03)"},
+    {"if you need...": "to try Phi in minutes, no hardware", "pick": "cloud: NVIDIA NIM's hosted API",
+     "because": "a free developer key is all it takes (lesson 05); GitHub Models, the seed's pick, is retired"},
     {"if you need...": "production traffic, an SLA, enterprise auth", "pick": "cloud: Azure AI Foundry",
      "because": "serverless or managed deployments, key or Entra ID auth (lesson 04)"},
-    {"if you need...": "the big models (Phi-3.5-MoE, vision) without GPUs", "pick": "cloud: Azure or NVIDIA NIM",
-     "because": "they need 8-84 GB of accelerator memory (lessons 05, 09, 10)"},
+    {"if you need...": "the big models (Phi-4, multimodal, MoE) without GPUs", "pick": "cloud: Foundry or NVIDIA NIM",
+     "because": "they need 8-84 GB of accelerator memory; Foundry serves Phi-4 only (lessons 04, 05, 09, 10)"},
     {"if you need...": "your own GPUs, the same API as the cloud", "pick": "server: self-hosted NIM, vLLM",
      "because": "one OpenAI-compatible endpoint for many users (lesson 05, instructor guide)"},
     {"if you need...": "private data, offline work, no per-token bill", "pick": "local: Ollama",

@@ -9,7 +9,9 @@ through `mask`.
 
 from __future__ import annotations
 
+import io
 import os
+import re
 import warnings
 from pathlib import Path
 
@@ -46,17 +48,45 @@ def dotenv_path() -> Path | None:
     return Path(found) if found else None
 
 
+class DotenvError(ValueError):
+    """The `.env` file exists but cannot be read: `what` names the file and the fault, `todo` the fix."""
+
+    def __init__(self, what: str, todo: str):
+        super().__init__(f"{what} {todo}")
+        self.what, self.todo = what, todo
+
+
+def _read_dotenv(path: Path) -> dict[str, str | None]:
+    try:
+        raw = path.read_bytes()
+    except OSError as error:  # a permission problem, a folder called .env, ...
+        raise DotenvError(
+            f"The settings file {path} cannot be read ({error.strerror or type(error).__name__}).",
+            f"Make it a readable text file (on Linux or macOS: chmod u+r {path.name}), or delete it "
+            "to run without keys.") from None
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in raw:  # UTF-16, with or without its mark
+        raise DotenvError(
+            f"The settings file {path} is saved as UTF-16 (Windows Notepad's 'Unicode').",
+            "Save it again as UTF-8 (Notepad: File > Save as > Encoding: UTF-8), then run the cell again.")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        raise DotenvError(
+            f"The settings file {path} is not UTF-8 text: byte 0x{raw[error.start]:02x} on line {line} is "
+            "from another encoding (Latin-1 or Windows-1252, say).",
+            "Save the file as UTF-8, or retype that line; keys themselves are plain ASCII.") from None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a malformed line is skipped; the good ones still count
+        return dotenv_values(stream=io.StringIO(text))
+
+
 def _dotenv() -> dict[str, str]:
     global _dotenv_cache
     if _dotenv_cache is None:
         path = dotenv_path()
-        values: dict[str, str] = {}
-        if path is not None:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                raw = dotenv_values(path)
-            values = {k: v for k, v in raw.items() if v}
-        _dotenv_cache = values
+        raw = _read_dotenv(path) if path is not None else {}
+        _dotenv_cache = {k: v for k, v in raw.items() if v}
     return _dotenv_cache
 
 
@@ -88,6 +118,23 @@ def mask(value: str | None) -> str:
         return "(not set)"
     head = value[:4] if len(value) >= 12 else ""
     return f"{head}…({len(value)} chars)"
+
+
+# Query parameters that carry a secret when someone pastes a key into a URL.
+_SECRET_PARAMS = re.compile(r"(?i)([?&](?:api[-_]?key|key|token|access_token|code|sig|signature)=)([^&#]+)")
+
+
+def mask_url(url: str | None) -> str:
+    """A URL safe to print: a password in it (user:key@host) or a key parameter (?api-key=...) is masked."""
+    if not url:
+        return "(not set)"
+    text = str(url)
+    userinfo = re.match(r"^([a-zA-Z][\w+.-]*://)([^/@]*)@", text)
+    if userinfo:
+        user, _, secret = userinfo.group(2).partition(":")
+        shown = f"{user}:{mask(secret)}" if secret else mask(user)
+        text = userinfo.group(1) + shown + "@" + text[userinfo.end():]
+    return _SECRET_PARAMS.sub(lambda m: m.group(1) + mask(m.group(2)), text)
 
 
 def cache_dir() -> Path:

@@ -75,7 +75,7 @@ def canary_env(standin, tmp_path_factory):
     os.environ.update(CANARIES)
     os.environ.update({
         "GITHUB_MODELS_ENDPOINT": standin.base_url,
-        "AZURE_AI_ENDPOINT": standin.base_url,
+        "AZURE_AI_ENDPOINT": standin.url + "/models",  # a Foundry resource's azure-ai-inference form
         "NIM_BASE_URL": standin.base_url,
         "PHI_COURSE_BASE_URL": standin.base_url,
         "PHI_COURSE_CACHE": str(work / "cache"),

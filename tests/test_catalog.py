@@ -1,4 +1,4 @@
-"""The catalog is the one place for ids and figures; check it is consistent."""
+"""The catalog holds the family's published figures; service facts live in the route table."""
 
 import pytest
 
@@ -12,34 +12,21 @@ def test_moe_figures_are_the_corrected_ones():
     assert 41 <= moe.params_b <= 42  # 16 x 3.8B experts share attention: ~42B, not 60.8B
 
 
-def test_every_route_row_names_a_known_model():
-    for row in catalog.ROUTE_MODELS:
-        assert row.model in catalog.FAMILY, row
-        assert row.route in catalog.ROUTES, row
-
-
-def test_retired_ids_have_a_live_successor_on_the_same_route():
-    for row in catalog.ROUTE_MODELS:
-        if row.retired:
-            successor = catalog.phi(row.model).successor
-            assert successor, row
-            assert not catalog.model_id(row.route, successor).retired
-
-
-def test_github_serves_no_phi3_any_more():
-    live = {r.id for r in catalog.live_models("github")}
-    assert "microsoft/Phi-4-mini-instruct" in live
-    assert not any("Phi-3" in i for i in live)
-    assert catalog.find_retired("microsoft/phi-3.5-mini-instruct").route == "github"
-
-
 def test_unknown_names_list_the_known_ones():
     with pytest.raises(KeyError, match="phi-3.5-mini"):
         catalog.phi("phi-9")
-    with pytest.raises(KeyError, match="Routes"):
-        catalog.model_id("nowhere", "phi-3-mini")
-    with pytest.raises(KeyError, match="serves"):
-        catalog.model_id("ollama", "phi-3.5-moe")
+
+
+def test_each_model_has_one_kind_of_deployment():
+    kinds = {key: m.kind for key, m in catalog.FAMILY.items()}
+    assert kinds["phi-4-mini"] == "instruct" and kinds["phi-3.5-moe"] == "instruct"
+    assert kinds["phi-4-reasoning"] == kinds["phi-4-mini-reasoning"] == "reasoning"
+    assert kinds["phi-4-multimodal"] == kinds["phi-3.5-vision"] == "multimodal"
+
+
+def test_successors_are_catalog_models():
+    for m in catalog.FAMILY.values():
+        assert m.successor is None or m.successor in catalog.FAMILY, m.key
 
 
 def test_embedded_models_stand_in_for_catalog_entries():

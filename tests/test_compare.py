@@ -126,10 +126,11 @@ def test_table_and_plot_show_every_result():
 
 
 def test_openai_base_url_for_ollama_and_a_live_azure_endpoint():
-    ollama = routes.Route("ollama", "http://localhost:11434", "phi3.5", "", True, "")
-    azure = routes.Route("azure", "https://res.services.ai.azure.com/models", "Phi-4-mini-instruct", "k", True, "")
-    assert compare.openai_base_url(ollama) == "http://localhost:11434/v1"
-    assert compare.openai_base_url(azure) == "https://res.services.ai.azure.com/openai/v1/"
+    ollama = routes.Route("ollama", "http://127.0.0.1:11434", "phi3.5", "", True, "")
+    azure = routes.Route("azure", "https://res.services.ai.azure.com/openai/v1/", "Phi-4-mini-instruct", "k", True, "",
+                         inference_endpoint="https://res.services.ai.azure.com/models")
+    assert compare.openai_base_url(ollama) == "http://127.0.0.1:11434/v1"
+    assert compare.openai_base_url(azure) == azure.base_url  # resolve already gives Foundry's OpenAI/v1 form
 
 
 def test_widget_run_button_streams_into_its_columns():
@@ -154,5 +155,5 @@ def test_picking_a_route_offers_only_its_models():
     widget = compare.CompareWidget(PROMPT, [("ollama", "phi-3-medium"), ("github", "phi-4")])
     route, model = widget._pickers[0]
     assert "phi-3-medium" in model.options
-    route.value = "github"  # GitHub has no Phi-3-medium id
+    route.value = "nim"  # NIM has no Phi-3-medium id
     assert "phi-3-medium" not in model.options and model.value in model.options

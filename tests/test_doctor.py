@@ -1,46 +1,70 @@
 """doctor() reports every route and engine, and why, without leaking keys."""
 
 from phi_course import doctor_report as doctor_module
-from phi_course import settings
+from phi_course import route_table
 from phi_course.routes import REMOTE_ROUTES
 from tests.recording_server import recording_server
 
 TOKEN = "ghp_canaryDOCTOR0123456789abcdef"
 
 
-def test_without_keys_every_route_is_a_standin(monkeypatch):
-    for key in ("GITHUB_TOKEN", "AZURE_AI_API_KEY", "NVIDIA_API_KEY", "PHI_COURSE_BASE_URL"):
-        monkeypatch.delenv(key, raising=False)
+def test_without_keys_every_route_is_a_standin_and_github_is_retired(keyless, monkeypatch):
     monkeypatch.setenv("OLLAMA_HOST", "127.0.0.1:9")
-    monkeypatch.setenv(settings.NO_DOTENV_VAR, "1")
     report = doctor_module.doctor(probe=False)
     by_name = {c.name: c for c in report}
     assert set(REMOTE_ROUTES) <= set(by_name)
-    assert all(by_name[r].status == "stand-in" for r in REMOTE_ROUTES)
-    assert "models:read" in by_name["github"].todo
+    assert all(by_name[r].status == "stand-in" for r in REMOTE_ROUTES if r != "github")
+    assert by_name["github"].status == "retired" and "retired on 2026-07-30" in by_name["github"].detail
+    assert "Microsoft Foundry" in by_name["github"].todo
     assert by_name["embedded models"].status == "live"
-    assert "<table>" in report._repr_html_() and "github" in str(report)
+    assert f"checked on {route_table.CHECKED}" in str(report)  # the date the route facts were checked
+    assert "<table>" in report._repr_html_() and route_table.CHECKED in report._repr_html_()
 
 
-def test_a_refused_key_is_reported_and_masked(monkeypatch):
-    monkeypatch.setenv(settings.NO_DOTENV_VAR, "1")
+def test_a_github_token_is_reported_unused_and_masked(keyless, monkeypatch):
+    monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
+    row = next(c for c in doctor_module.doctor(probe=True) if c.name == "github")
+    assert row.status == "retired" and "set but has nothing to call" in row.detail
+    assert TOKEN not in row.detail and "ghp_" in row.detail
+
+
+def test_an_unreachable_override_is_reported(keyless, monkeypatch):
     monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
     monkeypatch.setenv("GITHUB_MODELS_ENDPOINT", "http://127.0.0.1:9/inference")
     row = next(c for c in doctor_module.doctor(probe=True) if c.name == "github")
     assert row.status == "unavailable" and "cannot reach" in row.detail
-    assert TOKEN not in row.detail and "ghp_" in row.detail
 
 
-def test_a_reachable_custom_server_is_live(monkeypatch):
-    monkeypatch.setenv(settings.NO_DOTENV_VAR, "1")
+def test_a_reachable_custom_server_is_live(keyless, monkeypatch):
     with recording_server() as (url, seen):
         monkeypatch.setenv("PHI_COURSE_BASE_URL", url + "/v1")
         row = next(c for c in doctor_module.doctor(probe=True) if c.name == "custom")
     assert row.status == "live" and seen[-1][1] == "/v1/models"
 
 
-def test_doctor_can_be_called_twice_from_the_package(monkeypatch):
+def test_a_key_pasted_into_a_url_is_masked(keyless, monkeypatch):
+    secret = "sk-pastedIntoTheUrl0123456789"
+    monkeypatch.setenv("PHI_COURSE_BASE_URL", f"http://me:{secret}@127.0.0.1:9/v1")
+    monkeypatch.setenv("AZURE_AI_ENDPOINT", f"https://res.services.ai.azure.com/models?api-key={secret}")
+    monkeypatch.setenv("AZURE_AI_API_KEY", secret)
+    assert secret not in str(doctor_module.doctor(probe=False))
+
+
+def test_probe_routes_lists_what_differs_from_the_table(keyless, monkeypatch):
+    from phi_course.fault_server import FaultServer
+
+    assert "nothing to ask" in doctor_module.probe_routes().title
+    with FaultServer() as server:
+        monkeypatch.setenv("NIM_BASE_URL", server.url("nim"))
+        rows = doctor_module.probe_routes()
+    by_id = {r["id"]: r for r in rows}
+    listed = [r.id for r in route_table.ids_on("nim") if r.status.since]
+    assert all(by_id[i]["service"] == "lists it" for i in listed)  # unverified in the table, listed today
+    unlisted = route_table.model_id("nim", "phi-3.5-mini").id
+    assert by_id[unlisted]["service"] == "does not list it"
+
+
+def test_doctor_can_be_called_twice_from_the_package(keyless):
     import phi_course
 
-    monkeypatch.setenv(settings.NO_DOTENV_VAR, "1")
     assert len(phi_course.doctor(probe=False)) == len(phi_course.doctor(probe=False))

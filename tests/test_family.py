@@ -2,24 +2,28 @@
 
 import pytest
 
-from phi_course import catalog, family
+from phi_course import catalog, family, route_table
 
 
 def test_filters_select_the_right_members():
     assert {m.key for m in family.select(modality="image")} == {"phi-3-vision", "phi-3.5-vision", "phi-4-multimodal"}
-    assert {m.key for m in family.select(generation="Phi-4")} == {"phi-4", "phi-4-mini", "phi-4-multimodal"}
+    assert {m.key for m in family.select(generation="Phi-4")} == {"phi-4", "phi-4-mini", "phi-4-multimodal",
+                                                                   "phi-4-reasoning", "phi-4-mini-reasoning"}
     small_long = family.select(max_params_b=4, min_context_k=128)
     assert "phi-3.5-mini" in {m.key for m in small_long} and all(m.params_b <= 4 for m in small_long)
     assert {m.key for m in family.select(multilingual=True, generation="Phi-3.5")} == {"phi-3.5-mini", "phi-3.5-moe"}
     assert len(family.family_table()) == len(catalog.FAMILY)
 
 
-def test_route_tables_mirror_the_catalog():
+def test_route_views_mirror_the_route_table():
     matrix = {r["model"]: r for r in family.route_matrix()}
-    for rm in catalog.ROUTE_MODELS:
-        assert matrix[catalog.phi(rm.model).name][rm.route] == ("retired" if rm.retired else "yes")
+    for row in route_table.MODEL_IDS:
+        cell = matrix[catalog.phi(row.model).name][row.route]
+        assert cell == {"served": "yes", "retired": f"retired {row.status.since}"}.get(row.status.state, "unverified")
+    assert matrix["Phi-3.5-MoE"]["azure"] == "retired 2025-08-30" and matrix["Phi-4"]["huggingface"] == "yes"
+    assert matrix["Phi-3-small"]["ollama"] == "-"
     rows = family.routes_for("phi-3.5-moe")
-    assert {r["route"]: r["status"] for r in rows}["github"] == "retired"
+    assert {r["route"]: r["status"] for r in rows}["github"] == "retired since 2026-07-30"
     with pytest.raises(KeyError, match="phi-3.5-mini"):
         family.routes_for("phi-9")
 
@@ -73,7 +77,8 @@ def test_explorer_widget_follows_its_controls():
     assert "41.9" in explorer.text and "retired" in explorer.text and "tiny-phi35-moe" in explorer.text
 
     explorer._generation.value = "Phi-4"  # the list narrows; the choice moves into it
-    assert {k for _, k in explorer._model.options} == {"phi-4", "phi-4-mini", "phi-4-multimodal"}
+    assert {k for _, k in explorer._model.options} == {"phi-4", "phi-4-mini", "phi-4-multimodal",
+                                                       "phi-4-reasoning", "phi-4-mini-reasoning"}
     assert explorer.value in {"phi-4", "phi-4-mini", "phi-4-multimodal"}
     assert not explorer.has_chart and "no published MMLU" in explorer.text
 

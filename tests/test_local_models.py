@@ -21,12 +21,12 @@ from urllib.parse import urlparse
 
 import pytest
 
-from phi_course import catalog, embedded
+from phi_course import catalog, embedded, route_table
 from phi_course.local_models import format_size, missing_causal_lm_files
 from tests.recording_server import loopback
 
 ROOT = Path(__file__).resolve().parents[1]
-REPO = catalog.model_id("huggingface", "phi-3.5-mini").id  # microsoft/Phi-3.5-mini-instruct
+REPO = route_table.model_id("huggingface", "phi-3.5-mini").id  # microsoft/Phi-3.5-mini-instruct
 STAND_IN = catalog.phi("phi-3.5-mini").embedded
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
 # Remote code that must never run: loading with trust_remote_code=True would import it and fail.
@@ -246,7 +246,7 @@ def test_weights_larger_than_ram_are_refused_before_loading(tmp_path):
 
 @pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="a GPU may hold what RAM cannot")
 def test_opt_in_refuses_weights_too_big_for_ram_before_downloading(tmp_path):
-    moe_repo = catalog.model_id("huggingface", "phi-3.5-moe").id
+    moe_repo = route_table.model_id("huggingface", "phi-3.5-moe").id
     files = checkpoint_files(catalog.phi("phi-3.5-moe").embedded)
     code = LOAD.replace('load_causal_lm("phi-3.5-mini")', 'load_causal_lm("phi-3.5-moe")')
     with hub_standin({moe_repo: files}, claimed_sizes={"model.safetensors": 10**13}) as (endpoint, seen):

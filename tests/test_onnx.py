@@ -16,7 +16,7 @@ import onnxruntime_genai as og
 import pytest
 import torch
 
-from phi_course import catalog, embedded, onnx_models
+from phi_course import embedded, onnx_models, route_table
 from phi_course.onnx_models import (
     build_onnx,
     generate_token_ids,
@@ -29,7 +29,7 @@ from phi_course.onnx_models import (
 from tests.test_local_models import COMMIT, fake_hf_snapshot, hub_standin, model_requests, run_fresh
 
 NAME = embedded.DEFAULT_MODEL  # tiny-phi35-mini
-ONNX_ID = catalog.model_id("onnx", "phi-3.5-mini").id
+ONNX_ID = route_table.model_id("onnx", "phi-3.5-mini").id
 ONNX_REPO, SUBFOLDER = split_onnx_id(ONNX_ID)
 PROMPTS = {
     "english": [{"role": "user", "content": "What is a small language model?"}],

@@ -64,3 +64,23 @@ def test_quick_and_offline_switches(monkeypatch):
 def test_cache_dir_is_created(tmp_path, monkeypatch):
     monkeypatch.setenv(settings.CACHE_VAR, str(tmp_path / "c"))
     assert settings.cache_dir().is_dir()
+
+
+@pytest.mark.parametrize("url", [
+    f"https://user:{SECRET}@models.example/v1",
+    f"https://{SECRET}@models.example/v1",
+    f"https://models.example/v1?api-key={SECRET}&x=1",
+    f"https://models.example/v1?token={SECRET}",
+])
+def test_mask_url_hides_a_key_pasted_into_a_url(url):
+    shown = settings.mask_url(url)
+    assert SECRET not in shown and "models.example/v1" in shown
+    assert settings.mask_url("http://127.0.0.1:8000/v1") == "http://127.0.0.1:8000/v1"
+
+
+def test_an_env_file_that_cannot_be_read_is_explained(tmp_path):
+    # As root a chmod cannot make a file unreadable; a folder in its place fails the same way.
+    (tmp_path / "broken").mkdir()
+    with pytest.raises(settings.DotenvError, match="cannot be read") as caught:
+        settings._read_dotenv(tmp_path / "broken")
+    assert str(tmp_path / "broken") in caught.value.what and "delete it" in caught.value.todo

@@ -3,7 +3,7 @@
 import pytest
 
 from lessons.solutions import s02_phi_family as s02
-from phi_course import catalog
+from phi_course import catalog, route_table
 
 
 def test_lesson02_level1_image_models_with_long_context():
@@ -12,13 +12,14 @@ def test_lesson02_level1_image_models_with_long_context():
     assert all("image" in catalog.phi(k).modalities and "128K" in catalog.phi(k).context for k in keys)
 
 
-def test_lesson02_level2_every_retired_github_id_has_a_live_successor():
+def test_lesson02_level2_every_retired_foundry_id_has_a_served_successor():
     replacements = s02.exercise_2()
-    retired = {r.id for r in catalog.ROUTE_MODELS if r.route == "github" and r.retired}
-    assert set(replacements) == retired
-    live = {r.id for r in catalog.live_models("github")}
-    assert set(replacements.values()) <= live
-    assert replacements["microsoft/Phi-3.5-mini-instruct"] == "microsoft/Phi-4-mini-instruct"
+    retired = {r.id for r in route_table.ids_on("azure") if r.retired}
+    assert set(replacements) == retired and len(retired) >= 6
+    served = {r.id for r in route_table.ids_on("azure", include_retired=False)}
+    assert set(replacements.values()) <= served
+    assert replacements["Phi-3.5-mini-instruct"] == "Phi-4-mini-instruct"
+    assert replacements["Phi-3-medium-4k-instruct"] == "Phi-4"
 
 
 @pytest.mark.parametrize("key", ["phi-4-mini", "phi-3-mini", "phi-3.5-moe"])

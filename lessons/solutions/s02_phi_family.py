@@ -2,7 +2,7 @@
 
 import torch
 
-from phi_course import catalog, family, memory
+from phi_course import catalog, family, memory, route_table
 
 
 def exercise_1() -> list[str]:
@@ -10,10 +10,9 @@ def exercise_1() -> list[str]:
     return [m.key for m in family.select(modality="image", min_context_k=128)]
 
 
-def exercise_2(route: str = "github") -> dict[str, str]:
-    """Level 2: for each model retired on the route, the id of its successor there."""
-    return {row.id: catalog.model_id(route, catalog.phi(row.model).successor).id
-            for row in catalog.ROUTE_MODELS if row.route == route and row.retired}
+def exercise_2(route: str = "azure") -> dict[str, str]:
+    """Level 2: for each model retired on the route, the id the service names as its successor there."""
+    return {row.id: route_table.successor(row).id for row in route_table.ids_on(route) if row.retired}
 
 
 def exercise_3(key: str = "phi-4-mini") -> tuple[float, float]:

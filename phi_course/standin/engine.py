@@ -135,19 +135,17 @@ def resolve(requested: str | None) -> str:
 
 
 def _alias(requested: str) -> str | None:
-    """The embedded model standing in for a real service's model id, if the catalog knows it.
+    """The embedded model standing in for a real service's model id, if the route table knows it.
 
-    Code written for the real service (e.g. model="microsoft/Phi-4-mini-instruct")
+    Code written for the real service (a Foundry, NIM or Hub id from phi_course.route_table)
     then also runs against the stand-in; answers still name the embedded model.
     """
-    from .. import catalog, routes
+    from .. import catalog, route_table, routes
 
     if requested.lower() in catalog.FAMILY:  # a course key, e.g. "phi-3.5-mini"
         return routes.embedded_for(requested.lower())
-    for row in catalog.ROUTE_MODELS:
-        if row.id.lower() == requested.lower():
-            return routes.embedded_for(row.model)
-    return None
+    row = route_table.find_id(requested)
+    return routes.embedded_for(row.model) if row else None
 
 
 @functools.lru_cache(maxsize=16)

@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from . import engine as eng
 from .body import parse
 
-router = APIRouter(prefix="/v1")
+router = APIRouter()  # mounted under /v1, and under the two paths of a Foundry resource (server.py)
 FINGERPRINT = "phi-course-standin"
 
 

@@ -8,6 +8,14 @@ made by stringing fact answers together by topic.
 
 from __future__ import annotations
 
+from urllib.parse import urlparse
+
+from .. import route_table
+
+_GITHUB_GONE = route_table.route("github").status.since
+_OLLAMA_PORT = urlparse(route_table.route("ollama").endpoint).port
+_PHI35_TAG = route_table.model_id("ollama", "phi-3.5-mini").id
+
 PARAGRAPHS: dict[str, list[str]] = {
     "en": [
         "A small language model is a language model with few enough parameters to run on a laptop or a phone. "
@@ -31,13 +39,14 @@ PARAGRAPHS: dict[str, list[str]] = {
         "In a decoder-only model every token attends only to the tokens before it. GPT models, Mistral and Phi "
         "are all decoder-only. With a sliding window, a token looks back only a fixed number of tokens, which "
         "keeps long inputs cheap.",
-        "You can reach Phi in the cloud through GitHub Models, Azure AI Foundry or NVIDIA NIM, all of which "
-        "speak an OpenAI-compatible API. You can also run it on your own machine with Hugging Face "
-        "Transformers, Ollama or ONNX Runtime GenAI.",
-        "GitHub Models needs a personal access token with the models:read permission. The free tier has rate "
-        "limits, and a request over the limit gets status 429 with a Retry-After header saying how long to wait.",
-        "Ollama runs a local server on port 11434. The command ollama run phi3.5 downloads the model and opens "
-        "a chat. A Modelfile builds a custom model from a base model, a system prompt and parameters.",
+        "You can reach Phi in the cloud through Microsoft Foundry or NVIDIA NIM, both of which speak an "
+        "OpenAI-compatible API. You can also run it on your own machine with Hugging Face Transformers, Ollama "
+        "or ONNX Runtime GenAI.",
+        f"GitHub Models was a free way to call Phi with a GitHub token, until it was retired on {_GITHUB_GONE}. "
+        "A rate-limited service answers a request over the limit with status 429 and a Retry-After header "
+        "saying how long to wait.",
+        f"Ollama runs a local server on port {_OLLAMA_PORT}. The command ollama run {_PHI35_TAG} downloads the model "
+        "and opens a chat. A Modelfile builds a custom model from a base model, a system prompt and parameters.",
         "ONNX Runtime GenAI runs quantized ONNX models on a CPU. Its model builder turns a Hugging Face folder "
         "into an int4 ONNX model, and a short loop of append_tokens and generate_next_token produces the text.",
         "The models in this course are tiny. They have the Phi architecture but were trained in minutes on the "
@@ -57,11 +66,11 @@ PARAGRAPHS: dict[str, list[str]] = {
         "每个 token 只用到 66 亿。",
         "仅解码器模型里，每个 token 只关注它之前的 token。GPT、Mistral 和 Phi 都是仅解码器模型。"
         "用滑动窗口时，每个 token 只回看固定数量的 token，长输入也不会太贵。",
-        "在云端可以通过 GitHub Models、Azure AI Foundry 或 NVIDIA NIM 使用 Phi，它们都提供兼容 OpenAI 的 API。"
+        "在云端可以通过 Microsoft Foundry 或 NVIDIA NIM 使用 Phi，两者都提供兼容 OpenAI 的 API。"
         "也可以用 Hugging Face Transformers、Ollama 或 ONNX Runtime GenAI 在自己的电脑上运行。",
-        "GitHub Models 需要带 models:read 权限的个人访问令牌。免费层有速率限制，超限的请求会得到 429 状态码，"
-        "Retry-After 头会告诉你要等多久。",
-        "Ollama 在 11434 端口运行本地服务器。命令 ollama run phi3.5 会下载模型并打开对话。"
+        f"GitHub Models 曾经可以用 GitHub 令牌免费调用 Phi，已于 {_GITHUB_GONE} 停用。"
+        "有速率限制的服务会对超限的请求返回 429 状态码，Retry-After 头会告诉你要等多久。",
+        f"Ollama 在 {_OLLAMA_PORT} 端口运行本地服务器。命令 ollama run {_PHI35_TAG} 会下载模型并打开对话。"
         "Modelfile 可以基于基础模型、系统提示和参数构建自定义模型。",
         "ONNX Runtime GenAI 在 CPU 上运行量化的 ONNX 模型。它的模型构建器把 Hugging Face 目录转成 int4 ONNX 模型，"
         "再用 append_tokens 和 generate_next_token 的简短循环生成文本。",

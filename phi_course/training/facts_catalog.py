@@ -10,18 +10,12 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
-from .. import catalog
+from .. import catalog, route_table
 from ..embedded import EMBEDDED
 from .facts import Fact
 
-ROUTE_NAMES = {
-    "github": "GitHub Models",
-    "azure": "Azure AI Foundry",
-    "nim": "NVIDIA NIM",
-    "huggingface": "Hugging Face",
-    "ollama": "Ollama",
-    "onnx": "ONNX Runtime GenAI",
-}
+# Short route names for questions (the route table's labels, without their asides).
+ROUTE_NAMES = {name: facts.label.split(" (")[0] for name, facts in route_table.ROUTES.items()}
 # Bytes each weight takes in memory, per storage type.
 BYTES_PER_WEIGHT = {"fp32": 4, "fp16": 2, "int8": 1, "int4": 0.5}
 
@@ -55,6 +49,8 @@ SUMMARY_ZH = {
     "phi-4": "稠密解码器，大量使用合成推理数据训练。",
     "phi-4-mini": "拥有 20 万词表和分组查询注意力。",
     "phi-4-multimodal": "一个模型同时处理文本、图像和语音。",
+    "phi-4-reasoning": "在 Phi-4 基础上微调，先逐步推理再作答（数学、科学、代码）。",
+    "phi-4-mini-reasoning": "在 Phi-4-mini 基础上用逐步解答的数学题微调。",
 }
 
 
@@ -149,13 +145,17 @@ def _model_facts(m: catalog.PhiModel) -> list[Fact]:
     return facts
 
 
-def _route_facts(row: catalog.RouteModel) -> Fact:
+def _route_facts(row: route_table.ModelId) -> Fact:
     n, r = catalog.phi(row.model).name, ROUTE_NAMES[row.route]
     # Chinese puts a space between Latin and Chinese text, so "ID" needs one and "标签" does not.
     noun_en, noun_zh = ("tag", "标签") if row.route == "ollama" else ("model id", "模型 ID ")
     if row.retired:
-        en_a = f"On {r}, {n} was {row.id}, now retired: {row.note}."
-        zh_a = f"在 {r} 上 {n} 曾是 {row.id}，现已下线（{row.note}）。"
+        newer = route_table.successor(row)
+        en_a = f"On {r}, {n} was {row.id}, retired on {row.status.since}" + (f"; use {newer.id}." if newer else ".")
+        zh_a = f"在 {r} 上 {n} 曾是 {row.id}，已于 {row.status.since} 下线" + (f"；请改用 {newer.id}。" if newer else "。")
+    elif row.status.state == route_table.UNVERIFIED:
+        en_a = f"On {r}, {n} is {row.id}, if the service still lists it."
+        zh_a = f"在 {r} 上 {n} 的{noun_zh}是 {row.id}（以服务当前列出的为准）。"
     else:
         en_a = f"On {r}, {n} is {row.id}."
         zh_a = f"在 {r} 上 {n} 的{noun_zh}是 {row.id}。"
@@ -221,7 +221,7 @@ def catalog_facts() -> list[Fact]:
     facts = []
     for m in catalog.FAMILY.values():
         facts.extend(_model_facts(m))
-    facts.extend(_route_facts(row) for row in catalog.ROUTE_MODELS)
+    facts.extend(_route_facts(row) for row in route_table.MODEL_IDS)
     facts.extend(_benchmark_facts())
     facts.extend(_reference_facts())
     assert set(EMBEDDED.values()) <= set(catalog.FAMILY), "embedded stand-ins must be catalog models"

@@ -208,6 +208,9 @@ def _decode(raw: bytes, limits: Limits) -> Image.Image:
         raise ImageError("The image is empty (0 bytes). Check that the file was written completely.")
     try:
         picture = Image.open(io.BytesIO(raw))  # reads the header only
+    except Image.DecompressionBombError as error:  # the header claims more pixels than any photo has
+        raise ImageError(f"The image claims too many pixels to decode safely ({error}). Send an ordinary "
+                         "picture: shrink it first with image.thumbnail((1024, 1024)).") from None
     except UnidentifiedImageError:
         raise ImageError(
             f"The {len(raw):,} bytes sent are not an image Pillow can read (they start with "
