@@ -67,7 +67,7 @@ def _github(facts: route_table.RouteFacts, probe: bool) -> Check:
         detail += f" ({facts.key_var} {settings.mask(token)} is set but has nothing to call)"
     if url:
         detail += f"; {facts.endpoint_var} names a retired address"
-    return Check(facts.name, "retired", detail, f"for hosted Phi: {facts.needs}")
+    return Check(facts.name, "retired", detail, f"for hosted Phi, {facts.needs}")
 
 
 def _azure(facts: route_table.RouteFacts, probe: bool) -> Check:

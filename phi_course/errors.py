@@ -164,9 +164,8 @@ def _retired_service(route: str | None, status: int, code: str | None) -> Proble
         f"{facts.label} has been retired",
         f"It answered {status}: {facts.label} was retired on {gone.since} ({gone.source}), for good. "
         "Ignore any wording in the answer about a brownout: the service is not coming back.",
-        f"Move the same code to a route that serves Phi today: {route_table.route(gone.successor).label} "
-        f"(route '{gone.successor}'), NVIDIA NIM or a classroom server; offline, the course stand-in runs it "
-        f"unchanged (unset {facts.endpoint_var}).",
+        f"Move the same code to a route that serves Phi today: {facts.needs}. Offline, the course stand-in "
+        f"runs it unchanged (unset {facts.endpoint_var}).",
         status, facts.name)
 
 

@@ -120,8 +120,8 @@ ROUTES: dict[str, RouteFacts] = {r.name: r for r in [
                 RETIRED, GITHUB_OLD_ENDPOINT, since="2025-10-17", successor="https://models.github.ai/inference",
                 note="GitHub Models' first endpoint; its replacement closed too on 2026-07-30"),
         },
-        needs="nothing: GitHub Models is retired. Use Microsoft Foundry (route 'azure'), NVIDIA NIM or a "
-              "classroom server; GITHUB_MODELS_ENDPOINT points this route's code at any OpenAI-compatible server"),
+        needs="use Microsoft Foundry (route 'azure'), NVIDIA NIM (route 'nim') or a classroom server (route "
+              "'custom'); GITHUB_MODELS_ENDPOINT points this route's code at any OpenAI-compatible server"),
     RouteFacts(
         "azure", "Microsoft Foundry (Azure AI Foundry)", OPENAI, "your Azure subscription",
         Status(LIVE, FOUNDRY_SCHEDULE,

@@ -119,11 +119,7 @@ def _standin(name: str, phi_model: str, why: str) -> Route:
     server = ensure_running()
     tiny = embedded_for(phi_model)
     base = server.ollama_url if name == "ollama" else server.base_url
-    if facts.status.retired:
-        after = (f"{facts.label} is retired, so nothing to set for it; the same code runs against the "
-                 f"stand-in. For hosted Phi: {facts.needs}.")
-    else:
-        after = f"For the real service set {facts.needs}."
+    after = f"For hosted Phi, {facts.needs}." if facts.status.retired else f"For the real service set {facts.needs}."
     notice = f"[{name}] {why}, so this uses the course stand-in: {tiny} (a course-sized model, not Phi) at {base}. {after}"
     return Route(name, base, tiny, STANDIN_KEY, False, notice, phi_model)
 
@@ -262,9 +258,8 @@ def _github(model: str) -> Route:
         notice = (f"[github] {facts.endpoint_var} points the GitHub Models code at {settings.mask_url(url)}, "
                   f"model {row.id}. (GitHub Models itself was retired on {gone.since}.)")
         return Route("github", url, row.id, token or "not-needed", True, notice, model)
-    why = f"GitHub Models was retired on {gone.since} (every request there answers 410 Gone)"
-    if token:
-        why += f"; your {facts.key_var} is not used"
+    why = f"GitHub Models was retired on {gone.since} (every request there answers 410 Gone"
+    why += f"; your {facts.key_var} is not used)" if token else ")"
     return _standin("github", model, why)
 
 
