@@ -52,7 +52,7 @@ FAMILY: dict[str, PhiModel] = {
                  embedded="tiny-phi3-mini", successor="phi-4-mini"),
         PhiModel("phi-3-small", "Phi-3-small", 7.0, 7.0, ("8K", "128K"), ("text",), "mainly English",
                  "2024-05", "Phi-3", "7B dense decoder; Microsoft reports it ahead of GPT-3.5-Turbo on many benchmarks.",
-                 successor="phi-4"),
+                 successor="phi-4-mini"),
         PhiModel("phi-3-medium", "Phi-3-medium", 14.0, 14.0, ("4K", "128K"), ("text",), "mainly English",
                  "2024-05", "Phi-3", "14B dense decoder; the largest Phi-3.",
                  successor="phi-4"),
@@ -60,14 +60,14 @@ FAMILY: dict[str, PhiModel] = {
                  "2024-08", "Phi-3.5", "Same size as Phi-3-mini, better multilingual and long-context skills.",
                  embedded="tiny-phi35-mini", successor="phi-4-mini"),
         PhiModel("phi-3-vision", "Phi-3-vision", 4.2, 4.2, ("128K",), ("text", "image"), "mainly English",
-                 "2024-05", "Phi-3", "Image encoder + Phi-3-mini decoder: charts, tables, OCR.",
-                 successor="phi-4-multimodal"),
+                 "2024-05", "Phi-3", "Image encoder + Phi-3-mini decoder: charts, tables, OCR."),
         PhiModel("phi-3.5-vision", "Phi-3.5-vision", 4.2, 4.2, ("128K",), ("text", "image"), "mainly English",
-                 "2024-08", "Phi-3.5", "Phi-3-vision upgraded to several images or video frames at once.",
-                 successor="phi-4-multimodal"),
+                 "2024-08", "Phi-3.5", "Phi-3-vision upgraded to reason over several images or frames at once.",
+                 successor="phi-4-mini"),
         PhiModel("phi-3.5-moe", "Phi-3.5-MoE", 41.9, 6.6, ("128K",), ("text",), "20+ languages",
-                 "2024-08", "Phi-3.5", "16 experts of 3.8B, 2 active per token: 6.6B active of about 42B.",
-                 embedded="tiny-phi35-moe", successor="phi-4"),
+                 "2024-08", "Phi-3.5", "Mixture of experts: 16 per layer, 2 used per token, so 6.6B of about 42B "
+                 "parameters work on each token.",
+                 embedded="tiny-phi35-moe", successor="phi-4-mini"),
         PhiModel("phi-4", "Phi-4", 14.7, 14.7, ("16K",), ("text",), "mainly English",
                  "2024-12", "Phi-4", "14B dense decoder trained heavily on synthetic reasoning data."),
         PhiModel("phi-4-mini", "Phi-4-mini", 3.8, 3.8, ("128K",), ("text",), "20+ languages",
@@ -77,19 +77,33 @@ FAMILY: dict[str, PhiModel] = {
         PhiModel("phi-4-reasoning", "Phi-4-reasoning", 14.0, 14.0, ("32K",), ("text",), "mainly English",
                  "2025-04", "Phi-4", "Phi-4 fine-tuned to reason step by step before it answers (maths, science, code).",
                  reasoning=True),
+        PhiModel("phi-4-reasoning-plus", "Phi-4-reasoning-plus", 14.0, 14.0, ("32K",), ("text",), "mainly English",
+                 "2025-04", "Phi-4", "Phi-4-reasoning trained further with reinforcement learning: longer, more accurate reasoning.",
+                 reasoning=True),
         PhiModel("phi-4-mini-reasoning", "Phi-4-mini-reasoning", 3.8, 3.8, ("128K",), ("text",), "mainly English",
                  "2025-04", "Phi-4", "Phi-4-mini fine-tuned on step-by-step maths solutions.",
+                 reasoning=True),
+        PhiModel("phi-4-mini-flash-reasoning", "Phi-4-mini-flash-reasoning", 3.8, 3.8, ("64K",), ("text",),
+                 "mainly English", "2025-07", "Phi-4",
+                 "A new hybrid architecture (SambaY) that decodes long reasoning faster than Phi-4-mini-reasoning.",
                  reasoning=True),
     ]
 }
 
-# Published benchmark figures (percent). MMLU 5-shot; MT-bench on a 0-10 scale.
+# Published benchmark figures (percent). MMLU 5-shot; MT-bench on a 0-10 scale; AIME 2024 pass@1.
 BENCHMARKS: dict[str, dict[str, float]] = {
     "MMLU": {"phi-3-mini": 68.8, "phi-3-small": 75.7, "phi-3-medium": 78.0,
-             "phi-3.5-mini": 69.0, "phi-3.5-moe": 78.9},
+             "phi-3.5-mini": 69.0, "phi-3.5-moe": 78.9, "phi-4": 84.8, "phi-4-mini": 67.3},
     "MT-bench": {"phi-3-mini": 8.38, "phi-3-small": 8.70, "phi-3-medium": 8.91},
+    # Each figure from its own model's card: the reasoning models' one benchmark in common.
+    "AIME 2024": {"phi-4-reasoning": 75.3, "phi-4-reasoning-plus": 81.3, "phi-4-mini-reasoning": 57.5},
 }
-BENCHMARK_SOURCES = {"MMLU": f"{PHI3_REPORT}; {PHI35_CARDS}", "MT-bench": PHI3_REPORT}
+BENCHMARK_SOURCES = {
+    "MMLU": f"{PHI3_REPORT}; {PHI35_CARDS}; model cards of {hub_repo('phi-4')} (simple-evals) and "
+            f"{hub_repo('phi-4-mini')}",
+    "MT-bench": PHI3_REPORT,
+    "AIME 2024": f"model cards of {hub_repo('phi-4-reasoning')} (both 14B models) and {hub_repo('phi-4-mini-reasoning')}",
+}
 
 # Larger models the seed compares against. Parameter counts of closed models are
 # not published: they stay None, and lessons say so.

@@ -50,7 +50,9 @@ SUMMARY_ZH = {
     "phi-4-mini": "拥有 20 万词表和分组查询注意力。",
     "phi-4-multimodal": "一个模型同时处理文本、图像和语音。",
     "phi-4-reasoning": "在 Phi-4 基础上微调，先逐步推理再作答（数学、科学、代码）。",
+    "phi-4-reasoning-plus": "在 Phi-4-reasoning 基础上再用强化学习训练，推理更长、更准确。",
     "phi-4-mini-reasoning": "在 Phi-4-mini 基础上用逐步解答的数学题微调。",
+    "phi-4-mini-flash-reasoning": "采用新的混合架构（SambaY），长推理的解码比 Phi-4-mini-reasoning 更快。",
 }
 
 
@@ -170,10 +172,10 @@ def _benchmark_facts() -> list[Fact]:
     for bench, scores in catalog.BENCHMARKS.items():
         for key, score in scores.items():
             n = catalog.phi(key).name
-            value = f"{score:.1f}" if bench == "MMLU" else f"{score:.2f}"
-            detail = "MMLU (5-shot)" if bench == "MMLU" else "MT-bench (out of 10)"
+            value = f"{score:.2f}" if bench == "MT-bench" else f"{score:.1f}"
+            detail = {"MMLU": "MMLU (5-shot)", "MT-bench": "MT-bench (out of 10)"}.get(bench, bench)
             facts.append(_fact(
-                f"bench-{key}-{bench.lower()}", "benchmarks", value,
+                f"bench-{key}-{bench.lower().replace(' ', '-')}", "benchmarks", value,
                 [f"What does {n} score on {bench}?", f"What is the {bench} score of {n}?"],
                 f"{n} scores {value} on {detail}.",
                 [f"{n} 的 {bench} 分数是多少？", f"{n} 在 {bench} 上得多少分？"],

@@ -436,9 +436,9 @@ MOE = topic_facts("moe", [
      "混合专家模型里，路由器把每个 token 送给众多专家中的几个。"),
     ("16",
      "How many experts does Phi-3.5-MoE have? | How is Phi-3.5-MoE built from experts?",
-     "Phi-3.5-MoE has 16 experts of 3.8B each.",
+     "Phi-3.5-MoE has 16 experts in every layer; they share attention and embeddings.",
      "Phi-3.5-MoE 有多少个专家？ | Phi-3.5-MoE 由哪些专家组成？",
-     "Phi-3.5-MoE 有 16 个 3.8B 的专家。"),
+     "Phi-3.5-MoE 每层有 16 个专家，它们共享注意力和嵌入层。"),
     ("top-2",
      "How many experts does Phi-3.5-MoE use per token? | How does Phi-3.5-MoE route a token?",
      "Each token goes to 2 of the 16 experts (top-2 routing).",
@@ -499,6 +499,11 @@ MOE = topic_facts("moe", [
      "Phi-3.5-MoE has 32 layers with a hidden size of 4096.",
      "Phi-3.5-MoE 的隐藏维度是多少？ | Phi-3.5-MoE 有多宽？",
      "Phi-3.5-MoE 有 32 层，隐藏维度是 4096。"),
+    (("mixture of experts", "混合专家"),
+     "What does MoE stand for? | Is MoE an agent?",
+     "MoE stands for mixture of experts; it is not an agent.",
+     "MoE 是什么的缩写？ | MoE 是代理吗？",
+     "MoE 是混合专家（mixture of experts）的缩写，不是代理。"),
 ])
 
 MEMORY = topic_facts("memory", [
