@@ -45,6 +45,9 @@ def plot_mask(mask_: np.ndarray, title: str = "", ax=None):
     ax.grid(False)
     # thin white lines between cells, so single pairs can be counted
     n_rows, n_cols = mask_.shape
+    step = max(1, n_cols // 8)  # whole token positions, never 2.5
+    ax.set_xticks(range(0, n_cols, step))
+    ax.set_yticks(range(0, n_rows, step))
     ax.set_xticks(np.arange(-0.5, n_cols, 1), minor=True)
     ax.set_yticks(np.arange(-0.5, n_rows, 1), minor=True)
     ax.grid(which="minor", color="white", linewidth=0.6)

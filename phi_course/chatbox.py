@@ -30,7 +30,7 @@ class Conversation:
         chat.send("Which port does it use?").text   # the first turn is sent along
     """
 
-    def __init__(self, route: routes.Route | str = "github", model: str = routes.DEFAULT_PHI, *,
+    def __init__(self, route: routes.Route | str = "nim", model: str = routes.DEFAULT_PHI, *,
                  system: str | None = None, max_tokens: int = DEFAULT_MAX_TOKENS,
                  temperature: float = 0.0, max_turns: int | None = DEFAULT_MAX_TURNS):
         from openai import OpenAI
@@ -131,7 +131,8 @@ class ChatBox(widgets.VBox):
         self._message.value = ""
         self._send_button.disabled = True
         self._status.value = "thinking…"
-        self._transcript.append_stdout(f"You: {question}\nPhi: ")
+        # Name who answers: the model the route reached (a course model offline, never "Phi" by default).
+        self._transcript.append_stdout(f"You: {question}\n{self.conversation.route.model}: ")
         try:
             result = self.conversation.send(question, on_piece=self._transcript.append_stdout)
         finally:

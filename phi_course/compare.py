@@ -174,7 +174,7 @@ def compare(
 ) -> list[Result]:
     """Send `prompt` to each target in turn and return one Result per target.
 
-    A target is a (route, model) pair such as ("github", "phi-3.5-mini"),
+    A target is a (route, model) pair such as ("ollama", "phi-3.5-mini"),
     resolved through `phi_course.routes.resolve`. The answers are streamed one
     after another, not at once, so each one's timing is its own (a small
     machine or a rate-limited service would otherwise blur them).
@@ -247,15 +247,15 @@ def _preview(text: str, limit: int = 80) -> str:
 class CompareWidget(widgets.VBox):
     """Prompt box, 2-4 target pickers, a Run button and one streaming column per target.
 
-        widget = CompareWidget("你好", [("github", "phi-3-mini"), ("github", "phi-3.5-mini")])
+        widget = CompareWidget("你好", [("ollama", "phi-3-mini"), ("ollama", "phi-3.5-mini")])
         widget            # show it
         widget.run()      # or press Run; widget.value holds the Results
 
     Introduced in lessons/03_github_models.ipynb.
     """
 
-    def __init__(self, prompt: str = "", targets: Sequence = (("github", "phi-3-mini"),
-                                                               ("github", "phi-3.5-mini")),
+    def __init__(self, prompt: str = "", targets: Sequence = (("ollama", "phi-3-mini"),
+                                                               ("ollama", "phi-3.5-mini")),
                  *, system: str | None = None, max_tokens: int = DEFAULT_MAX_TOKENS,
                  route_names: Sequence[str] = routes.REMOTE_ROUTES):
         chosen = [as_target(t) for t in targets]

@@ -68,7 +68,9 @@ class Training:
 
 
 TRAINING: list[Training] = [
-    Training("phi-3-mini", 3.8, 3.3, f"{catalog.PHI3_REPORT}; {PHI3_MINI_CARD}", 512, "H100-80G", 7),
+    # The checkpoint under Phi-3-mini's id today is the June 2024 update (its card: 4.9T tokens, 10 days);
+    # the April 2024 release and the Phi-3 report: 3.3T tokens, 7 days on the same 512 GPUs.
+    Training("phi-3-mini", 3.8, 4.9, f"{PHI3_MINI_CARD} (June 2024 update)", 512, "H100-80G", 10),
     Training("phi-3-small", 7.0, 4.8, catalog.PHI3_REPORT),
     Training("phi-3-medium", 14.0, 4.8, catalog.PHI3_REPORT),
     Training("phi-3.5-mini", 3.8, 3.4, PHI35_MINI_CARD, 512, "H100-80G", 10),
@@ -158,7 +160,13 @@ def row(model: catalog.PhiModel | str) -> dict:
         "languages": m.languages,
         "released": m.released,
         "replaced by": display_name(m.successor) if m.successor else "-",
+        "source": card_url(m.key),
     }
+
+
+def card_url(key: str) -> str:
+    """The model card a catalog entry's figures come from (its Hugging Face page)."""
+    return f"https://huggingface.co/{route_table.hub_repo(key)}"
 
 
 def family_table(**conditions) -> Table:
@@ -203,12 +211,18 @@ def claims_table(model: str | None = None) -> Table:
 
 
 def successors_table() -> Table:
-    """Each Phi-3/3.5 model and the Phi-4 model that replaces it."""
-    rows = [{"model": m.name, "replaced by": display_name(m.successor),
-             "size then -> now (B)": f"{m.params_b:g} -> {catalog.phi(m.successor).params_b:g}",
-             "inputs now": " + ".join(catalog.phi(m.successor).modalities)}
-            for m in catalog.FAMILY.values() if m.successor]
-    return Table(rows, "Phi-3.x models and their Phi-4 successors")
+    """Each Phi-3/3.5 model and the Phi-4 model Microsoft named to replace it (on Foundry)."""
+    rows = []
+    for m in catalog.FAMILY.values():
+        if not m.successor:
+            continue
+        new = catalog.phi(m.successor)
+        lost = [x for x in m.modalities if x not in new.modalities]
+        rows.append({"model": m.name, "replaced by": new.name,
+                     "size then -> now (B)": f"{m.params_b:g} -> {new.params_b:g}",
+                     "inputs now": " + ".join(new.modalities),
+                     "note": f"reads {' and '.join(new.modalities)} only: for pictures, use Phi-4-multimodal" if lost else "-"})
+    return Table(rows, "Phi-3.x models and the successor Microsoft named (Foundry's retirement list)")
 
 
 def training_table() -> Table:
@@ -258,8 +272,11 @@ def plot_sizes(extra: dict[str, float] | None = None, ax=None):
         ax.barh(i, params, color=colours[kind], edgecolor=style.colour(1) if kind == "estimate" else "none",
                 hatch="//" if kind == "estimate" else None)
         text = f"{params / 1e9:g}B" if params >= 1e9 else f"{params / 1e6:.1f}M"
-        ax.annotate(text + (" (never published)" if kind == "estimate" else ""), (params, i), xytext=(3, 0),
-                    textcoords="offset points", va="center", fontsize=8)
+        if kind == "estimate":  # the longest bar: its label goes inside, so it stays within the axes
+            ax.annotate(text + " (never published)", (params, i), xytext=(-4, 0), textcoords="offset points",
+                        va="center", ha="right", fontsize=8)
+        else:
+            ax.annotate(text, (params, i), xytext=(3, 0), textcoords="offset points", va="center", fontsize=8)
         if active:  # MoE: mark the parameters that actually work on each token
             ax.plot(active, i, marker="|", markersize=14, markeredgewidth=2, color="black")
     ax.set_yticks(list(y), [b[0] for b in bars], fontsize=8)
@@ -309,7 +326,7 @@ def plot_benchmarks(benchmark: str = "MMLU", highlight: str | None = None, refer
         ax.annotate(f"{value:g}", (i, value), ha="center", va="bottom", fontsize=8)
     ax.set_xticks(range(len(items)), [i[0] for i in items], rotation=30, ha="right", fontsize=8)
     ax.set_ylim(0, max(v for _, v, _ in items) * 1.1)
-    ax.set_ylabel(benchmark + (" (%)" if benchmark == "MMLU" else " (score out of 10)"))
+    ax.set_ylabel(benchmark + (" (score out of 10)" if benchmark == "MT-bench" else " (%)"))
     ax.set_title(f"{benchmark}: published scores" + (" (Phi blue, other models orange)" if refs else ""))
     source = catalog.BENCHMARK_SOURCES[benchmark]
     if refs:
@@ -420,10 +437,13 @@ class FamilyExplorer(widgets.VBox):
         self._chart.outputs = ()
         from IPython.display import Image
 
-        if "MMLU" in benchmarks_for(key):
-            self._chart.append_display_data(Image(data=_png(plot_benchmarks("MMLU", highlight=key))))
+        published = benchmarks_for(key)  # MMLU first where there is one: the catalog lists it first
+        if published:
+            benchmark = next(iter(published))
+            self._chart.append_display_data(Image(data=_png(plot_benchmarks(
+                benchmark, highlight=key, references=benchmark == "MMLU"))))
         else:
-            self._chart.append_stdout(f"The catalog holds no published MMLU score for {m.name}.\n")
+            self._chart.append_stdout(f"The catalog holds no published benchmark score for {m.name}.\n")
         return key
 
     @property

@@ -8,6 +8,7 @@ The first part of the path picks the fault, so one server plays them all:
     http://127.0.0.1:PORT/429/v1          -> 429 with Retry-After: 1
     http://127.0.0.1:PORT/429-then-ok/v1  -> 429 once, then a normal answer
     http://127.0.0.1:PORT/hang/v1         -> accepts, never answers (a timeout)
+    http://127.0.0.1:PORT/sunset/v1       -> answers, with Deprecation and Sunset headers
 
 Three more play today's services as phi_course.route_table describes them:
 
@@ -25,6 +26,7 @@ Only ever bound to 127.0.0.1.
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from collections import Counter
@@ -45,7 +47,11 @@ FAULTS: dict[str, tuple[int, str, str]] = {
     "500": (500, "internal_error", "The server had an error while processing your request."),
     "503": (503, "service_unavailable", "The model is overloaded. Please try again later."),
 }
-OTHER_FAULTS = ("ok", "bad-json", "hang", "429-then-ok", "github-retired", "foundry", "nim")
+OTHER_FAULTS = ("ok", "bad-json", "hang", "429-then-ok", "sunset", "github-retired", "foundry", "nim")
+# A service in its notice period answers normally, and says so in its headers: Deprecation
+# (RFC 9745: since when, as @unix-time) and Sunset (RFC 8594: when it stops), with a link to read.
+SUNSET_HEADERS = {"deprecation": "@1767225600", "sunset": "Wed, 30 Jun 2027 00:00:00 GMT",
+                  "link": '<https://example.com/changelog/retirement>; rel="sunset"'}
 
 
 def _openai_error(code: str, message: str) -> bytes:
@@ -80,6 +86,17 @@ def _ok_chat(model: str) -> dict:
                      "message": {"role": "assistant", "content": "The fault server says hello."}}],
         "usage": {"prompt_tokens": 3, "completion_tokens": 6, "total_tokens": 9},
     }
+
+
+def _as_stream(answer: dict) -> bytes:
+    """A chat completion as the server-sent events a `stream=True` request gets: the text, then usage."""
+    text = answer["choices"][0]["message"]["content"]
+    base = {"id": answer["id"], "object": "chat.completion.chunk", "created": answer["created"], "model": answer["model"]}
+    chunks = [{**base, "choices": [{"index": 0, "delta": {"role": "assistant", "content": piece}, "finish_reason": None}]}
+              for piece in re.findall(r"\S+\s*", text)]
+    chunks.append({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
+    chunks.append({**base, "choices": [], "usage": answer["usage"]})
+    return "".join(f"data: {json.dumps(c)}\n\n" for c in chunks).encode() + b"data: [DONE]\n\n"
 
 
 def _ok_ollama(model: str) -> dict:
@@ -135,9 +152,8 @@ class FaultServer:
 
             def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None):
                 self.send_response(status)
-                self.send_header("content-type", "application/json")
-                self.send_header("content-length", str(len(body)))
-                for key, value in (headers or {}).items():
+                sent = {"content-type": "application/json", **(headers or {}), "content-length": str(len(body))}
+                for key, value in sent.items():
                     self.send_header(key, value)
                 self.end_headers()
                 try:
@@ -156,15 +172,24 @@ class FaultServer:
                 owner.hits[fault] += 1
                 ollama = rest.startswith("api/")
                 model = request.get("model", "unknown") if isinstance(request, dict) else "unknown"
+                wants_stream = isinstance(request, dict) and request.get("stream") is True
                 if fault == "429-then-ok":
                     fault = "429" if owner.hits["429-then-ok"] == 1 else "ok"
                 if fault == "hang":
                     owner._stop.wait(HANG_LIMIT_S)
                     return self._send(504, b'{"error": "fault server released a hanging request"}')
                 if fault in ("github-retired", "foundry", "nim"):
-                    return self._send(*_as_today(fault, rest, model))
+                    status, body = _as_today(fault, rest, model)
+                    if status == 200 and wants_stream and rest.endswith("completions"):
+                        return self._send(200, _as_stream(json.loads(body)), {"content-type": "text/event-stream"})
+                    return self._send(status, body)
                 if fault == "bad-json":
                     return self._send(200, b'{"id": "chatcmpl-broken", "choices": [')
+                if fault in ("ok", "sunset") and wants_stream and not ollama:
+                    headers = {"content-type": "text/event-stream", **(SUNSET_HEADERS if fault == "sunset" else {})}
+                    return self._send(200, _as_stream(_ok_chat(model)), headers)
+                if fault == "sunset":
+                    return self._send(200, json.dumps(_ok_chat(model)).encode(), SUNSET_HEADERS)
                 if fault == "ok":
                     if rest.endswith("models") or rest.endswith("tags"):
                         return self._send(200, json.dumps({"object": "list", "data": [], "models": []}).encode())

@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from . import compare, generation, local_models, onnx_models, route_table, routes, settings, style
 from .tables import Table
 
-REMOTE = route_table.REMOTE_ROUTES
+# The remote routes still in service (a retired one would only measure the stand-in again).
+REMOTE = tuple(name for name in route_table.REMOTE_ROUTES if not route_table.route(name).status.retired)
 IN_PROCESS = ("transformers", "onnx")
 ALL_ROUTES = REMOTE + IN_PROCESS
 DEFAULT_MAX_TOKENS = 64
@@ -45,12 +46,13 @@ def prompts() -> list[str]:
 # Where the model runs on each route (the route table's words; "transformers" is its huggingface route).
 WHERE = {name: route_table.route("huggingface" if name == "transformers" else name).runs_on for name in ALL_ROUTES}
 
-# Metrics a chart can show: attribute -> (axis label, factor from the attribute's unit).
+# Metrics a chart can show: attribute -> (title, axis label, factor from the attribute's unit).
 METRICS = {
-    "total_seconds": ("latency: ms for the whole answer", 1000),
-    "first_token_seconds": ("ms to the first token", 1000),
-    "tokens_per_second": ("tokens per second after the first", 1),
+    "total_seconds": ("Latency", "ms for the whole answer", 1000),
+    "first_token_seconds": ("Time to first token", "ms to the first token", 1000),
+    "tokens_per_second": ("Decoding speed", "tokens per second after the first", 1),
 }
+LOG_SCALE_ABOVE = 10  # routes that differ more than this many times share a chart on a log scale
 
 
 @dataclass
@@ -174,7 +176,11 @@ def measure(route: str, prompt: str, *, model: str = routes.DEFAULT_PHI,
     """
     if not prompt.strip():
         raise ValueError("The prompt is empty: type a question to send to every route.")
-    if route in ("github", "azure", "nim", "custom"):
+    if route in route_table.ROUTES and route_table.route(route).status.retired:
+        gone = route_table.route(route)
+        raise ValueError(f"{gone.label} was retired on {gone.status.since}: there is nothing to measure. "
+                         f"Choose from: {', '.join(ALL_ROUTES)}.")
+    if route in REMOTE and route_table.route(route).protocol == route_table.OPENAI:
         return _measure_openai(route, prompt, model, max_tokens)
     if route == "ollama":
         return _measure_ollama(prompt, model, max_tokens)
@@ -255,12 +261,12 @@ def plot_routes(measurements: Sequence[Measurement], metric: str = "first_token_
                 log: bool | None = None):
     """One bar per route (the median over prompts), every prompt as a dot; hatched = not live.
 
-    `log=None` switches to a log scale when the routes differ by more than 20x
-    (an int4 engine next to a remote API, say). Returns the figure.
+    `log=None` switches to a log scale when the routes differ by more than
+    LOG_SCALE_ABOVE times (an int4 engine next to a remote API, say). Returns the figure.
     """
     if metric not in METRICS:
         raise ValueError(f"Unknown metric {metric!r}. Choose one of: {', '.join(METRICS)}.")
-    label, factor = METRICS[metric]
+    title, label, factor = METRICS[metric]
     fig, ax = style.axes(ax)
     names = list(dict.fromkeys(m.route for m in measurements))
     medians = []
@@ -273,11 +279,12 @@ def plot_routes(measurements: Sequence[Measurement], metric: str = "first_token_
         ax.bar(i, median, color=style.colour(i), alpha=1.0 if live else 0.55, hatch=None if live else "//")
         ax.plot([i] * len(values), values, "o", color="black", markersize=3)
     positive = [v for v in medians if v > 0]
-    if log or (log is None and positive and max(positive) > 20 * min(positive)):
+    if log or (log is None and positive and max(positive) > LOG_SCALE_ABOVE * min(positive)):
         ax.set_yscale("log")
+        label += " (log scale)"
     ax.set_xticks(range(len(names)), names, rotation=30, ha="right")
     ax.set_ylabel(label)
-    ax.set_title(label.split(":")[0].capitalize())
+    ax.set_title(title)
     ax.grid(axis="x", visible=False)
     return fig
 

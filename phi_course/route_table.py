@@ -130,34 +130,34 @@ ROUTES: dict[str, RouteFacts] = {r.name: r for r in [
         model_vars={"instruct": "AZURE_AI_MODEL", "reasoning": "AZURE_AI_REASONING_MODEL",
                     "multimodal": "AZURE_AI_MULTIMODAL_MODEL"},
         hosts=("services.ai.azure.com", "openai.azure.com", "cognitiveservices.azure.com"),
-        needs="AZURE_AI_ENDPOINT and AZURE_AI_API_KEY from your Foundry resource (one deployment-name "
+        needs="set AZURE_AI_ENDPOINT and AZURE_AI_API_KEY from your Foundry resource (one deployment-name "
               "variable per kind: AZURE_AI_MODEL, AZURE_AI_REASONING_MODEL, AZURE_AI_MULTIMODAL_MODEL)"),
     RouteFacts(
         "nim", "NVIDIA NIM", OPENAI, "NVIDIA's servers, or your own GPU",
         Status(LIVE, NIM_CATALOG, note="which Phi ids it hosts changes; the route asks GET /v1/models"),
         endpoint="https://integrate.api.nvidia.com/v1", endpoint_var="NIM_BASE_URL",
         key_vars=("NVIDIA_API_KEY",), hosts=("integrate.api.nvidia.com", "ai.api.nvidia.com"),
-        needs="NVIDIA_API_KEY (nvapi-..., from build.nvidia.com), or NIM_BASE_URL for a self-hosted NIM"),
+        needs="set NVIDIA_API_KEY (nvapi-..., from build.nvidia.com), or NIM_BASE_URL for a self-hosted NIM"),
     RouteFacts(
         "ollama", "Ollama", OLLAMA_REST, "your machine, behind a local server",
         Status(LIVE, OLLAMA_API, note="no key; an OpenAI-compatible API under /v1 too"),
         endpoint="http://localhost:11434", endpoint_var="OLLAMA_HOST", key_vars=(),
-        needs="nothing: install Ollama and run `ollama serve` (or set OLLAMA_HOST)"),
+        needs="install Ollama and run `ollama serve`, or set OLLAMA_HOST to where it runs"),
     RouteFacts(
         "custom", "a classroom or team server", OPENAI, "a shared server (a classroom, your team)",
         Status(LIVE, "https://platform.openai.com/docs/api-reference/chat",
                note="any OpenAI-compatible endpoint: vLLM, a self-hosted NIM, transformers serve, Ollama's /v1"),
         endpoint=None, endpoint_var="PHI_COURSE_BASE_URL", key_vars=("PHI_COURSE_API_KEY",),
         model_vars={"any": "PHI_COURSE_MODEL"},
-        needs="PHI_COURSE_BASE_URL (and PHI_COURSE_API_KEY, PHI_COURSE_MODEL) for a classroom server"),
+        needs="set PHI_COURSE_BASE_URL (and PHI_COURSE_API_KEY, PHI_COURSE_MODEL) for a classroom server"),
     RouteFacts(
         "huggingface", "Hugging Face Transformers", IN_PROCESS, "this process (PyTorch)",
         Status(LIVE, HF_HUB, note="open weights under the MIT licence"),
-        needs="PHI_COURSE_REAL_MODELS=1 to download real Phi weights (GBs), and the memory to hold them"),
+        needs="set PHI_COURSE_REAL_MODELS=1 to download real Phi weights (GBs), and have the memory to hold them"),
     RouteFacts(
         "onnx", "ONNX Runtime GenAI", IN_PROCESS, "this process (ONNX Runtime)",
         Status(LIVE, ONNX_GENAI),
-        needs="PHI_COURSE_REAL_MODELS=1 to download an int4 build (about 2.7 GB)"),
+        needs="set PHI_COURSE_REAL_MODELS=1 to download an int4 build (about 2.7 GB)"),
 ]}
 
 
@@ -244,6 +244,9 @@ MODEL_IDS: list[ModelId] = [
     _hub("huggingface", "phi-4-mini", "microsoft/Phi-4-mini-instruct"),
     _hub("huggingface", "phi-4-multimodal", "microsoft/Phi-4-multimodal-instruct"),
     _hub("huggingface", "phi-4-reasoning", "microsoft/Phi-4-reasoning"),
+    _hub("huggingface", "phi-4-reasoning-plus", "microsoft/Phi-4-reasoning-plus"),
+    _hub("huggingface", "phi-4-mini-flash-reasoning", "microsoft/Phi-4-mini-flash-reasoning",
+         "open weights; a new architecture (SambaY): its card says how to load it"),
     _hub("huggingface", "phi-4-mini-reasoning", "microsoft/Phi-4-mini-reasoning"),
     # Ollama library tags.
     _ollama("phi-3-mini", "phi3"),
@@ -412,3 +415,29 @@ def status_table(route_name: str | None = None):
 def _status_cells(status: Status) -> dict[str, str]:
     return {"status": status.state, "since": status.since or "-", "instead": status.successor or "-",
             "checked": status.checked, "source": status.source, "note": status.note or "-"}
+
+
+def as_of(route_name: str, model: str | None = None) -> str:
+    """One dated sentence a lesson can print: the status of a route, or of a model on it, and its source."""
+    facts = route(route_name)
+    if model is None:
+        status, what = facts.status, facts.label
+    else:
+        row = model_id(route_name, model)
+        status, what = row.status, f"{row.id} on {facts.label}"
+    said = {LIVE: "live", SERVED: "served", UNVERIFIED: f"unverified ({status.note})"}.get(status.state)
+    if status.retired:
+        instead = ROUTES[status.successor].label if status.successor in ROUTES else status.successor
+        said = f"retired since {status.since}" + (f" (instead: {instead})" if instead else "")
+    return f"As of {status.checked}, {what}: {said}. Source: {status.source}"
+
+
+def overview(route_names=None, models=None):
+    """The route table cut down for a lesson: route, model, id, status, since, instead (a Table)."""
+    from .tables import Table
+
+    rows = [{"route": r.route, "model": r.model, "id": r.id, "status": r.status.state,
+             "since": r.status.since or "-", "instead": r.status.successor or "-"}
+            for r in MODEL_IDS
+            if (route_names is None or r.route in route_names) and (models is None or r.model in models)]
+    return Table(rows, f"As of {CHECKED} (phi_course.route_table; `python -m phi_course routes` adds the sources)")

@@ -119,7 +119,7 @@ def _standin(name: str, phi_model: str, why: str) -> Route:
     server = ensure_running()
     tiny = embedded_for(phi_model)
     base = server.ollama_url if name == "ollama" else server.base_url
-    after = f"For hosted Phi, {facts.needs}." if facts.status.retired else f"For the real service set {facts.needs}."
+    after = f"For hosted Phi, {facts.needs}." if facts.status.retired else f"For the real service, {facts.needs}."
     notice = f"[{name}] {why}, so this uses the course stand-in: {tiny} (a course-sized model, not Phi) at {base}. {after}"
     return Route(name, base, tiny, STANDIN_KEY, False, notice, phi_model)
 

@@ -1,7 +1,10 @@
 """Secrets never leak, and every lesson reruns in the same kernel.
 
-Every lesson runs with fake keys set for every route, the endpoints pointed at
-the local stand-in, so the *live* code paths run (keys sent in real headers).
+Every lesson runs with fake keys set for every route, the services played as
+they answer today (phi_course.fault_server: Foundry serving Phi-4 and 410 for
+its retired models, NIM's listing; GitHub Models retired, so never called) and
+the classroom route on the local stand-in, so the *live* code paths run (keys
+sent in real headers).
 Then every output and every file the run wrote is scanned for the keys.
 Each lesson runs twice in one kernel: the second run must succeed too, and a
 greedy answer must come out the same.
@@ -16,6 +19,8 @@ from pathlib import Path
 import nbformat
 import pytest
 from nbclient import NotebookClient
+
+from phi_course.fault_server import FaultServer
 
 ROOT = Path(__file__).resolve().parents[1]
 LESSONS = sorted((ROOT / "lessons").glob("[0-9][0-9]_*.ipynb"))
@@ -69,18 +74,19 @@ def run_twice(path: Path, cwd: Path) -> tuple[nbformat.NotebookNode, nbformat.No
 
 @pytest.fixture(scope="module")
 def canary_env(standin, tmp_path_factory):
-    """Fake keys for every route, every endpoint pointing at the stand-in."""
+    """Fake keys for every route, the services as they answer today, the classroom on the stand-in."""
     work = tmp_path_factory.mktemp("canary")
     saved = dict(os.environ)
-    os.environ.update(CANARIES)
-    os.environ.update({
-        "GITHUB_MODELS_ENDPOINT": standin.base_url,
-        "AZURE_AI_ENDPOINT": standin.url + "/models",  # a Foundry resource's azure-ai-inference form
-        "NIM_BASE_URL": standin.base_url,
-        "PHI_COURSE_BASE_URL": standin.base_url,
-        "PHI_COURSE_CACHE": str(work / "cache"),
-    })
-    yield work
+    with FaultServer() as today:
+        os.environ.update(CANARIES)
+        os.environ.update({
+            "AZURE_AI_ENDPOINT": today.url("foundry", "/models"),  # a Foundry resource's azure-ai-inference form
+            "NIM_BASE_URL": today.url("nim"),
+            "PHI_COURSE_BASE_URL": standin.base_url,
+            "PHI_COURSE_CACHE": str(work / "cache"),
+        })
+        os.environ.pop("GITHUB_MODELS_ENDPOINT", None)  # GitHub's own address: retired, so never called
+        yield work
     os.environ.clear()
     os.environ.update(saved)
 

@@ -61,7 +61,7 @@ def test_chatbox_send_streams_into_the_transcript_and_clear_empties_it():
     box._send_button.click()
     reply = box.value[-1]["content"]
     assert box.value[0]["content"] == "What is GitHub Models?" and reply
-    assert box.transcript == f"You: What is GitHub Models?\nPhi: {reply}\n\n"
+    assert box.transcript == f"You: What is GitHub Models?\ntiny-phi35-mini: {reply}\n\n"  # who answered
     assert box._message.value == "" and "1 turn(s)" in box._status.value
     box.send("")
     assert "Type a message" in box._status.value and len(box.value) == 2

@@ -8,7 +8,8 @@ from phi_course import catalog, family, route_table
 def test_filters_select_the_right_members():
     assert {m.key for m in family.select(modality="image")} == {"phi-3-vision", "phi-3.5-vision", "phi-4-multimodal"}
     assert {m.key for m in family.select(generation="Phi-4")} == {"phi-4", "phi-4-mini", "phi-4-multimodal",
-                                                                   "phi-4-reasoning", "phi-4-mini-reasoning"}
+                                                                   "phi-4-reasoning", "phi-4-reasoning-plus",
+                                                                   "phi-4-mini-reasoning", "phi-4-mini-flash-reasoning"}
     small_long = family.select(max_params_b=4, min_context_k=128)
     assert "phi-3.5-mini" in {m.key for m in small_long} and all(m.params_b <= 4 for m in small_long)
     assert {m.key for m in family.select(multilingual=True, generation="Phi-3.5")} == {"phi-3.5-mini", "phi-3.5-moe"}
@@ -30,7 +31,7 @@ def test_route_views_mirror_the_route_table():
 
 def test_training_compute_agrees_with_the_published_hardware():
     mini = next(t for t in family.TRAINING if t.model == "phi-3-mini")
-    assert mini.flops == pytest.approx(6 * 3.8e9 * 3.3e12)
+    assert mini.flops == pytest.approx(6 * 3.8e9 * 4.9e12)  # the June 2024 checkpoint's card
     for t in family.TRAINING:
         if t.flops_per_gpu_second:
             # what each GPU had to sustain: well below an H100's ~1e15 bf16 peak, above 5% of it
@@ -42,8 +43,13 @@ def test_languages_claims_and_successors():
     assert len(family.PHI35_LANGUAGES) == 23 and "Chinese" in family.PHI35_LANGUAGES
     assert all(c.model in catalog.FAMILY and c.source for c in family.CLAIMS)
     assert all(r["source"] for r in family.claims_table())
-    successors = {r["model"]: r["replaced by"] for r in family.successors_table()}
-    assert successors["Phi-3.5-MoE"] == "Phi-4" and successors["Phi-3.5-vision"] == "Phi-4-multimodal"
+    rows = {r["model"]: r for r in family.successors_table()}
+    # The successors Microsoft named when Foundry retired Phi-3.x (route_table.FOUNDRY_RETIRED).
+    assert rows["Phi-3.5-MoE"]["replaced by"] == "Phi-4-mini" and rows["Phi-3-medium"]["replaced by"] == "Phi-4"
+    assert rows["Phi-3.5-vision"]["replaced by"] == "Phi-4-mini" and "Phi-4-multimodal" in rows["Phi-3.5-vision"]["note"]
+    for row in route_table.ids_on("azure"):
+        if row.retired and row.model in catalog.FAMILY and catalog.phi(row.model).successor:
+            assert route_table.successor(row).model == catalog.phi(row.model).successor, row
 
 
 def test_charts_label_estimates_and_sources():
@@ -77,10 +83,14 @@ def test_explorer_widget_follows_its_controls():
     assert "41.9" in explorer.text and "retired" in explorer.text and "tiny-phi35-moe" in explorer.text
 
     explorer._generation.value = "Phi-4"  # the list narrows; the choice moves into it
-    assert {k for _, k in explorer._model.options} == {"phi-4", "phi-4-mini", "phi-4-multimodal",
-                                                       "phi-4-reasoning", "phi-4-mini-reasoning"}
-    assert explorer.value in {"phi-4", "phi-4-mini", "phi-4-multimodal"}
-    assert not explorer.has_chart and "no published MMLU" in explorer.text
+    assert {k for _, k in explorer._model.options} == {"phi-4", "phi-4-mini", "phi-4-multimodal", "phi-4-reasoning",
+                                                       "phi-4-reasoning-plus", "phi-4-mini-reasoning",
+                                                       "phi-4-mini-flash-reasoning"}
+    assert explorer.value == "phi-4" and explorer.has_chart  # Phi-4's MMLU, from its card
+    explorer._model.value = "phi-4-mini-reasoning"
+    assert explorer.has_chart  # the reasoning models' AIME 2024
+    explorer._model.value = "phi-4-multimodal"
+    assert not explorer.has_chart and "no published benchmark score" in explorer.text
 
     assert explorer.run("phi-3-mini") == "phi-3-mini"  # outside the filter: the filter opens
     assert explorer._generation.value == "all" and explorer.has_chart

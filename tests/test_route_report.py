@@ -76,7 +76,7 @@ def test_bad_arguments_are_refused():
     with pytest.raises(ValueError, match="empty"):
         rr.measure("custom", "  ")
     with pytest.raises(ValueError, match="Unknown route"):
-        rr.measure_routes([PROMPT], ["github", "fax"])
+        rr.measure_routes([PROMPT], ["nim", "fax"])
 
 
 def test_electricity_arithmetic():
@@ -88,7 +88,8 @@ def test_electricity_arithmetic():
 
 
 def test_reference_tables_cover_every_route():
-    assert {row["route"] for row in rr.costs_table()} == set(rr.ALL_ROUTES)
+    assert {row["route"] for row in rr.costs_table()} >= set(rr.ALL_ROUTES)
+    assert "github" not in rr.ALL_ROUTES  # retired: nothing to measure but the stand-in again
     assert all(row["pick"] for row in rr.decision_table())
 
 

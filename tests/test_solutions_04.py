@@ -8,15 +8,15 @@ from phi_course import routes
 pytestmark = pytest.mark.usefixtures("keyless", "standin")  # no keys; the session's shared stand-in (conftest.py)
 
 
-def test_lesson04_level1_the_moe_model_knows_its_active_parameters():
-    assert "6.6B" in s04.exercise_1()
+def test_lesson04_level1_the_old_sdk_still_gets_the_answer():
+    assert "3.8B" in s04.exercise_1()
 
 
 def test_lesson04_level2_streaming_gives_the_openai_sdks_answer():
     text, updates = s04.exercise_2()
-    route = routes.resolve("azure", "phi-3.5-mini")
+    route = routes.resolve("azure", "phi-4-mini")
     whole = route.openai_client().chat.completions.create(
-        model=route.model, messages=[{"role": "user", "content": "What is Phi-3.5-mini?"}],
+        model=route.model, messages=[{"role": "user", "content": "What is Phi-4-mini?"}],
         max_tokens=60, temperature=0)
     assert text == whole.choices[0].message.content and updates >= 2
 

@@ -48,7 +48,7 @@ def test_lesson12_level2_costs_are_equal_at_break_even():
     ({"fine_tune": True}, "transformers"),
     ({"offline": True}, "ollama"),
     ({"own_hardware": False}, "azure"),
-    ({}, "github"),
+    ({}, "nim"),
 ])
 def test_lesson12_level3_pick_route_follows_the_decision_table(needs, route):
     picked, reason = s12.pick_route(**needs)

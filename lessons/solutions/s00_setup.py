@@ -7,8 +7,8 @@ from phi_course import routes
 
 
 def exercise_1(question: str = "How many parameters does Phi-3-mini have?") -> str:
-    """Level 1: ask the github route a question; return the answer."""
-    route = routes.resolve("github", model="phi-3.5-mini")
+    """Level 1: ask the route of the first request a question; return the answer."""
+    route = routes.resolve("nim", model="phi-4-mini")
     reply = route.openai_client().chat.completions.create(
         model=route.model, messages=[{"role": "user", "content": question}], max_tokens=60, temperature=0
     )
@@ -25,5 +25,5 @@ def exercise_2(question: str = "What is Ollama?") -> tuple[str, str]:
 
 
 def count_statuses() -> dict[str, int]:
-    """Level 3: how many rows of doctor() are live, stand-in or unavailable."""
+    """Level 3: how many rows of doctor() are live, stand-in, retired or unavailable."""
     return dict(Counter(row.status for row in phi_course.doctor(probe=False)))

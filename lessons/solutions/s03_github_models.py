@@ -20,9 +20,9 @@ CHINESE_QUESTIONS = (
 )
 
 
-def exercise_1(question: str = "What is the GitHub Models endpoint?") -> tuple[str, float]:
-    """Level 1: stream an answer from the github route; return (answer, seconds to first token)."""
-    route = routes.resolve("github", model="phi-4-mini")
+def exercise_1(question: str = "What was the GitHub Models endpoint?", route_name: str = "nim") -> tuple[str, float]:
+    """Level 1: the seed's streaming code moved to another route; return (answer, seconds to first token)."""
+    route = routes.resolve(route_name, model="phi-4-mini")
     client = OpenAI(base_url=route.base_url, api_key=route.api_key, max_retries=routes.MAX_RETRIES)
     started = time.perf_counter()
     first_token_after = None
@@ -39,10 +39,10 @@ def exercise_1(question: str = "What is the GitHub Models endpoint?") -> tuple[s
 
 
 def exercise_2(questions: tuple[str, ...] = CHINESE_QUESTIONS) -> Table:
-    """Level 2: Chinese characters per answer, Phi-3-mini against Phi-3.5-mini, one row per question."""
+    """Level 2: Chinese characters per answer, Phi-3-mini against Phi-3.5-mini on Ollama, one row per question."""
     rows = []
     for question in questions:
-        results = compare(question, [("github", "phi-3-mini"), ("github", "phi-3.5-mini")], max_tokens=60)
+        results = compare(question, [("ollama", "phi-3-mini"), ("ollama", "phi-3.5-mini")], max_tokens=60)
         row = {"question": question}
         for result in results:
             row[result.target.model] = len(CHINESE.findall(result.text))

@@ -12,18 +12,18 @@ from phi_course import routes
 
 
 def _azure_client(route: routes.Route) -> ChatCompletionsClient:
-    return ChatCompletionsClient(endpoint=route.base_url, credential=AzureKeyCredential(route.api_key))
+    return ChatCompletionsClient(endpoint=route.azure_inference_endpoint, credential=AzureKeyCredential(route.api_key))
 
 
-def exercise_1(question: str = "How many parameters does Phi-3.5-MoE use per token?") -> str:
-    """Level 1: ask the MoE deployment with azure-ai-inference; return the answer."""
-    route = routes.resolve("azure", model="phi-3.5-moe")
+def exercise_1(question: str = "How many parameters does Phi-4-mini have?") -> str:
+    """Level 1: ask the Phi-4-mini deployment with the retired azure-ai-inference; return the answer."""
+    route = routes.resolve("azure", model="phi-4-mini")
     response = _azure_client(route).complete(
         messages=[UserMessage(question)], model=route.model, max_tokens=60, temperature=0)
     return response.choices[0].message.content
 
 
-def exercise_2(question: str = "What is Phi-3.5-mini?", model: str = "phi-3.5-mini") -> tuple[str, int]:
+def exercise_2(question: str = "What is Phi-4-mini?", model: str = "phi-4-mini") -> tuple[str, int]:
     """Level 2: stream with azure-ai-inference; return (text, number of updates that carried text)."""
     route = routes.resolve("azure", model=model)
     pieces = []

@@ -39,9 +39,9 @@ def pick_route(*, device: str = "laptop", offline: bool = False, private_data: b
     if too_big and (offline or private_data):
         return "custom", "the model needs more memory than you have: run it on a server of your own"
     if too_big or not own_hardware:
-        return "azure", "the cloud provides the accelerator memory (GitHub Models also works to try things)"
+        return "azure", "the cloud provides the accelerator memory"
     if fine_tune:
         return "transformers", "fine-tuning needs the model as a PyTorch module in your process"
     if offline or private_data:
         return "ollama", "the model runs on your machine: nothing leaves it, no network needed"
-    return "github", "the quickest start: a GitHub token and the OpenAI SDK"
+    return "nim", "the quickest start: a free NVIDIA developer key and the OpenAI SDK"
