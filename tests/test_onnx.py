@@ -282,3 +282,34 @@ def test_opt_in_downloads_only_the_cpu_subfolder(built, cache, tmp_path):
 def test_routes_without_an_onnx_build_say_so():
     with pytest.raises(KeyError, match="onnx"):
         onnx_models.onnx_model_path("phi-3.5-moe", verbose=False)
+
+
+def _lesson08_generate(folder, question, max_new_tokens=40, **search):
+    """Lesson 08's sampling loop, as the lesson writes it."""
+    import json
+
+    model = og.Model(str(folder))
+    tokenizer = og.Tokenizer(model)
+    tokens = tokenizer.encode(tokenizer.apply_chat_template(json.dumps([{"role": "user", "content": question}]),
+                                                            add_generation_prompt=True))
+    params = og.GeneratorParams(model)
+    params.set_search_options(max_length=len(tokens) + max_new_tokens, **search)
+    generator = og.Generator(model, params)
+    generator.append_tokens(tokens)
+    stream, pieces = tokenizer.create_stream(), []
+    while not generator.is_done():
+        generator.generate_next_token()
+        pieces.append(stream.decode(generator.get_next_tokens()[0]))
+    return "".join(pieces)
+
+
+@pytest.mark.slow
+def test_lesson08_sampling_shows_choices_and_greedy_stays_right(built):
+    """The lesson's prompt: greedy gives the fact; three seeds at temperature 1.0 do not all agree."""
+    folder, _ = built["int4"]
+    question = "How much memory do the weights of Phi-3.5-mini need in int4?"
+    greedy = _lesson08_generate(folder, question, do_sample=False)
+    assert "1.9 GB" in greedy, greedy
+    sampled = {_lesson08_generate(folder, question, do_sample=True, temperature=1.0, top_p=0.95, top_k=50,
+                                  random_seed=seed) for seed in (1, 2, 3)}
+    assert len(sampled) >= 2, sampled

@@ -103,3 +103,20 @@ def test_bad_pictures_fail_before_the_model_runs(loaded):
                                             limits=images.LIMITS["OpenAI API"])
     with pytest.raises(generation.ContextLengthError, match="reads at most 512"):
         generation.generate_stream(bound, tokenizer, ids)
+
+
+def test_a_question_without_a_picture_gets_a_brief_answer_in_its_language(loaded):
+    from phi_course.training.dataset import heldout_records
+    from phi_course.training.facts import has_cjk
+    from phi_course.vision.instruct import NO_PICTURE_ANSWER
+
+    model, processor = loaded
+    # Questions it never trained on: the course's held-out paraphrases, and picture questions sent bare.
+    held = heldout_records()
+    asked = [r["question"] for lang in ("en", "zh") for r in [x for x in held if x["lang"] == lang][::60]]
+    asked += [tasks.make("bar_tallest", seed, lang).question for seed in tasks.EVAL_SEEDS[:2] for lang in ("en", "zh")]
+    for question in asked:
+        reply = runtime.chat(model, processor, [{"role": "user", "content": question}], max_new_tokens=40).text.strip()
+        lang = "zh" if has_cjk(question) else "en"
+        assert has_cjk(reply) == (lang == "zh"), (question, reply)
+        assert reply == NO_PICTURE_ANSWER[lang], (question, reply)

@@ -7,6 +7,10 @@ An answer counts when it contains the fact's key (a number, an id, a port)
 AND is written in the language of the question: a Chinese answer has Chinese
 characters, an English one has none. Decoding is greedy, through the chat
 template, in left-padded batches.
+
+Two question sets: the trained phrasings, and the held-out paraphrases
+(data/heldout.jsonl), written differently and never trained on, including
+second turns that refer back to the first. The second is the honest score.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from pathlib import Path
 import torch
 
 from ..embedded import EMBEDDED, load
-from .dataset import all_facts, phrasings
+from .dataset import all_facts, heldout_conversations, heldout_records, phrasings
 from .facts import LANGS, has_cjk
 from .tokenizer import chat_prompt
 
@@ -47,23 +51,32 @@ def is_correct(answer: str, key: str, lang: str) -> bool:
     return key in answer and has_cjk(answer) == (lang == "zh")
 
 
-def eval_questions(lang: str, limit: int | None = None, one_phrasing: bool = False) -> list[dict]:
-    """The trained questions in `lang` as {id, question, key}: every phrasing, or one per fact."""
-    rows = []
-    for fact in all_facts():
-        asked = phrasings(fact, lang)
-        for q in asked[:1] if one_phrasing else asked:
-            rows.append({"id": fact.id, "question": q, "key": fact.key_for(lang)})
+def eval_questions(lang: str, limit: int | None = None, one_phrasing: bool = False,
+                   heldout: bool = False) -> list[dict]:
+    """Questions in `lang` as {id, family, question, key, history}: trained phrasings (every one, or
+    one per fact), or with `heldout` the paraphrases and follow-ups the models never trained on."""
+    facts = all_facts()
+    if heldout:
+        rows = [r for r in heldout_records(facts) + heldout_conversations(facts) if r["lang"] == lang]
+    else:
+        rows = []
+        for fact in facts:
+            asked = phrasings(fact, lang)
+            for q in asked[:1] if one_phrasing else asked:
+                rows.append({"id": fact.id, "family": fact.family, "question": q, "key": fact.key_for(lang)})
     return rows[:limit] if limit is not None else rows
 
 
 @torch.inference_mode()
 def generate_answers(model, tokenizer, questions: list[str], max_new_tokens: int = 64,
-                     batch_size: int = BATCH_SIZE, system: str | None = None) -> list[str]:
-    """Greedy answers to `questions`, one chat turn each, in left-padded batches."""
+                     batch_size: int = BATCH_SIZE, system: str | None = None,
+                     histories: list[list] | None = None) -> list[str]:
+    """Greedy answers to `questions` (each after its earlier turns, if any), in left-padded batches."""
     answers = []
+    histories = histories or [None] * len(questions)
     for i in range(0, len(questions), batch_size):
-        prompts = [chat_prompt(tokenizer, q, system) for q in questions[i:i + batch_size]]
+        prompts = [chat_prompt(tokenizer, q, system, h)
+                   for q, h in zip(questions[i:i + batch_size], histories[i:i + batch_size], strict=True)]
         batch = tokenizer(prompts, return_tensors="pt", padding=True, padding_side="left",
                           add_special_tokens=False)
         out = model.generate(**batch, max_new_tokens=max_new_tokens, do_sample=False,
@@ -82,8 +95,8 @@ def _load(model_name: str, path: Path | None):
 
 
 def evaluate(model_name: str, lang: str, limit: int | None = None, one_phrasing: bool = False,
-             path: Path | None = None) -> Score:
-    """Score one embedded model on the trained questions in one language ('en' or 'zh').
+             path: Path | None = None, heldout: bool = False) -> Score:
+    """Score one embedded model on the trained (or, with `heldout`, the held-out) questions in one language.
 
     `path` evaluates a model folder other than the shipped one (e.g. a fresh training run).
     """
@@ -92,22 +105,24 @@ def evaluate(model_name: str, lang: str, limit: int | None = None, one_phrasing:
     if model_name not in EMBEDDED and path is None:
         raise KeyError(f"No embedded model called {model_name!r}. Known: {', '.join(EMBEDDED)}")
     model, tokenizer = _load(model_name, path)
-    rows = eval_questions(lang, limit, one_phrasing)
-    answers = generate_answers(model, tokenizer, [r["question"] for r in rows])
+    rows = eval_questions(lang, limit, one_phrasing, heldout)
+    answers = generate_answers(model, tokenizer, [r["question"] for r in rows],
+                               histories=[r.get("history") for r in rows])
     score = Score(model_name, lang, 0, len(rows))
     for row, answer in zip(rows, answers, strict=True):
         if is_correct(answer, row["key"], lang):
             score.correct += 1
         else:
-            score.misses.append({"question": row["question"], "answer": answer, "key": row["key"]})
+            score.misses.append({"question": row["question"], "answer": answer, "key": row["key"],
+                                 "family": row["family"], "history": row.get("history")})
     return score
 
 
 def evaluate_all(only: str | None = None, limit: int | None = None, one_phrasing: bool = False,
-                 models_path: Path | None = None) -> list[Score]:
+                 models_path: Path | None = None, heldout: bool = False) -> list[Score]:
     """Scores for every embedded model (or `only`) in both languages."""
     names = [only] if only else list(EMBEDDED)
-    return [evaluate(name, lang, limit, one_phrasing, models_path / name if models_path else None)
+    return [evaluate(name, lang, limit, one_phrasing, models_path / name if models_path else None, heldout)
             for name in names for lang in LANGS]
 
 
@@ -125,8 +140,13 @@ def format_table(scores: list[Score]) -> str:
     return "\n".join(lines)
 
 
-def print_table(only: str | None = None, limit: int | None = None, one_phrasing: bool = False) -> list[Score]:
-    """Evaluate and print the table (what `make eval-models` shows)."""
-    scores = evaluate_all(only, limit, one_phrasing)
-    print(format_table(scores))
-    return scores
+def print_table(only: str | None = None, limit: int | None = None, one_phrasing: bool = False,
+                models_path: Path | None = None) -> list[Score]:
+    """Evaluate and print both tables, trained questions and held-out paraphrases (`make eval-models`)."""
+    trained = evaluate_all(only, limit, one_phrasing, models_path)
+    print("Trained questions (every phrasing the models saw):")
+    print(format_table(trained))
+    heldout = evaluate_all(only, limit, False, models_path, heldout=True)
+    print("\nHeld-out paraphrases and follow-ups (never trained on):")
+    print(format_table(heldout))
+    return trained + heldout

@@ -32,9 +32,14 @@ def gigabytes(params_b: float, bytes_per_weight: float) -> str:
     return f"{rounded:f} GB"
 
 
-def _fact(id_: str, topic: str, key, en_q: list[str], en_a: str, zh_q: list[str], zh_a: str) -> Fact:
+def _fact(id_: str, topic: str, key, en_q: list[str], en_a: str, zh_q: list[str], zh_a: str, *,
+          en_held: tuple[str, ...] = (), zh_held: tuple[str, ...] = (),
+          en_alt: tuple[str, ...] = (), zh_alt: tuple[str, ...] = ()) -> Fact:
+    """A fact from templates: the first four phrasings are its main ones, the rest extra ones."""
     en_key, zh_key = (key, None) if isinstance(key, str) else key
-    return Fact(id_, topic, en_key, tuple(en_q), en_a, tuple(zh_q), zh_a, zh_key)
+    return Fact(id_, topic, en_key, tuple(en_q[:4]), en_a, tuple(zh_q[:4]), zh_a, zh_key,
+                en_extra=tuple(en_q[4:]), zh_extra=tuple(zh_q[4:]), en_heldout=tuple(en_held),
+                zh_heldout=tuple(zh_held), en_alternatives=tuple(en_alt), zh_alternatives=tuple(zh_alt))
 
 
 # The catalog's one-line summaries, in Chinese (figures stay in the English catalog).
@@ -56,44 +61,151 @@ SUMMARY_ZH = {
 }
 
 
+# How learners ask for each attribute of a model: training phrasings, then held-out ones that
+# are never trained on (written in other words, to test that the models answer however asked).
+ASK: dict[str, dict[str, list[str]]] = {
+    "about": {
+        "en": ["What is {n}?", "Tell me about {n}.", "Introduce {n}.", "What kind of model is {n}?",
+               "Describe {n}.", "Give me an overview of {n}.", "What do you know about {n}?", "{n}: what is it?"],
+        "zh": ["什么是 {n}？", "介绍一下 {n}。", "请介绍一下 {n}。", "{n} 是什么模型？", "说说 {n}。",
+               "{n} 是什么？", "简单介绍 {n}。"],
+        "en_held": ["Tell me what {n} is."],
+        "zh_held": ["能介绍一下 {n} 吗？"],
+    },
+    "params": {
+        "en": ["How many parameters does {n} have?", "What is the size of {n} in parameters?", "How big is {n}?",
+               "{n} parameter count?", "How large is {n}?", "What's the parameter count of {n}?",
+               "Number of parameters in {n}?", "Give me the size of {n}."],
+        "zh": ["{n} 有多少参数？", "{n} 的参数规模是多少？", "{n} 参数量？", "{n} 有多大？",
+               "{n} 的模型大小是多少？", "请问 {n} 有多少个参数？", "{n} 的参数量是多少？"],
+        "en_held": ["Tell me the number of parameters in {n}."],
+        "zh_held": ["{n} 的参数有多少个？"],
+    },
+    "total": {
+        "en": ["How many parameters does {n} have in total?", "What is the total size of {n}?",
+               "How big is {n} in total?", "Total parameter count of {n}?", "How many parameters does {n} hold altogether?",
+               "What is {n}'s total number of parameters?"],
+        "zh": ["{n} 总共有多少参数？", "{n} 的总参数规模是多少？", "{n} 总参数量？", "{n} 一共有多少参数？",
+               "请问 {n} 的总参数是多少？"],
+        "en_held": ["In total, how many parameters are in {n}?"],
+        "zh_held": ["{n} 全部参数加起来有多少？"],
+    },
+    "active": {
+        "en": ["How many parameters does {n} use per token?", "How many active parameters does {n} have?",
+               "How many parameters of {n} are active per token?", "Active parameters of {n}?",
+               "How many of {n}'s parameters work on each token?", "What is the active parameter count of {n}?"],
+        "zh": ["{n} 每个 token 用多少参数？", "{n} 的激活参数有多少？", "{n} 每个 token 激活多少参数？",
+               "{n} 激活参数量？", "{n} 推理时每个 token 用到多少参数？"],
+        "en_held": ["For each token, how many parameters of {n} are active?"],
+        "zh_held": ["{n} 的活动参数是多少？"],
+    },
+    "context": {
+        "en": ["What context length does {n} support?", "How long a context window does {n} have?",
+               "How long a context does {n} support?", "Context length of {n}?", "What is the context window of {n}?",
+               "How many tokens of context can {n} take?", "{n} max context?", "How much context does {n} handle?"],
+        "zh": ["{n} 支持多长的上下文？", "{n} 的上下文窗口有多大？", "{n} 上下文长度？", "{n} 的上下文有多长？",
+               "{n} 最多能读多少 token 的上下文？", "请问 {n} 的上下文窗口是多少？"],
+        "en_held": ["Tell me the context length of {n}."],
+        "zh_held": ["{n} 的上下文长度是多少？"],
+    },
+    "modalities": {
+        "en": ["What kinds of input does {n} accept?", "Which modalities does {n} handle?",
+               "What inputs can {n} take?", "Can {n} read images?", "What can {n} read: text, images or audio?",
+               "Input types of {n}?"],
+        "zh": ["{n} 能接受哪些输入？", "{n} 支持哪些模态？", "{n} 能读图像吗？", "{n} 的输入类型有哪些？",
+               "{n} 能处理什么样的输入？"],
+        "en_held": ["Which kinds of input can {n} read?"],
+        "zh_held": ["{n} 可以接受什么输入？"],
+    },
+    "languages": {
+        "en": ["Which languages does {n} support?", "Is {n} multilingual?", "What languages can {n} handle?",
+               "Does {n} speak Chinese?", "Languages supported by {n}?", "How many languages does {n} support?"],
+        "zh": ["{n} 支持哪些语言？", "{n} 是多语言模型吗？", "{n} 能用中文吗？", "{n} 支持几种语言？",
+               "{n} 的语言支持情况如何？"],
+        "en_held": ["What languages does {n} speak?"],
+        "zh_held": ["{n} 能支持哪些语言？"],
+    },
+    "released": {
+        "en": ["When was {n} released?", "In which month did {n} come out?", "Release date of {n}?",
+               "When did {n} come out?", "When did Microsoft publish {n}?", "How old is {n}?"],
+        "zh": ["{n} 是什么时候发布的？", "{n} 哪个月发布？", "{n} 的发布时间？", "微软什么时候推出了 {n}？",
+               "{n} 是哪年哪月出的？"],
+        "en_held": ["When did {n} get released?"],
+        "zh_held": ["{n} 是哪个月发布的？"],
+    },
+    "successor": {
+        "en": ["Which model replaces {n}?", "What is the successor of {n}?", "What should I use instead of {n}?",
+               "What came after {n}?", "{n} successor?", "Which newer model took over from {n}?"],
+        "zh": ["哪个模型取代了 {n}？", "{n} 的后继模型是什么？", "用什么代替 {n}？", "{n} 之后的新模型是哪个？",
+               "{n} 下线后该换成哪个模型？"],
+        "en_held": ["Which model is the successor to {n}?"],
+        "zh_held": ["{n} 被哪个模型取代了？"],
+    },
+    "embedded": {
+        "en": ["Which course model stands in for {n}?", "What is the embedded stand-in for {n}?",
+               "Which tiny model plays {n} in this course?", "Offline, which model answers for {n}?",
+               "What answers in place of {n} when I have no key?"],
+        "zh": ["课程里哪个模型代替 {n}？", "{n} 的课程内置替身是哪个模型？", "没有密钥时谁代替 {n} 回答？",
+               "离线时哪个小模型扮演 {n}？"],
+        "en_held": ["In this course, which model stands in for {n} offline?"],
+        "zh_held": ["这门课离线时用哪个模型代替 {n}？"],
+    },
+    "memory": {
+        "en": ["How much memory do the weights of {n} need in {d}?", "How big are {n}'s weights at {d}?",
+               "{n} weights in {d}: how many GB?", "How much RAM do {n}'s weights take in {d}?",
+               "What is the weight memory of {n} in {d}?"],
+        "zh": ["{n} 的权重用 {d} 要多少内存？", "用 {d} 存 {n} 的权重要多大？", "{n} 在 {d} 下权重占多少 GB？",
+               "{n} 的权重以 {d} 保存需要多少显存？"],
+        "en_held": ["How many GB do the {d} weights of {n} need?"],
+        "zh_held": ["{n} 的 {d} 权重需要多少 GB？"],
+    },
+}
+
+
+def _ask(attribute: str, lang: str, **names) -> list[str]:
+    return [q.format(**names) for q in ASK[attribute][lang]]
+
+
+def _asked(attribute: str, **names) -> dict:
+    """The phrasings of one attribute as _fact arguments: en_q, zh_q, en_held, zh_held."""
+    return {"en_q": _ask(attribute, "en", **names), "zh_q": _ask(attribute, "zh", **names),
+            "en_held": tuple(_ask(attribute, "en_held", **names)), "zh_held": tuple(_ask(attribute, "zh_held", **names))}
+
+
 def _model_facts(m: catalog.PhiModel) -> list[Fact]:
     n, k = m.name, m.key
+    b, active = billions(m.params_b), billions(m.active_params_b)
     facts = [_fact(
-        f"catalog-{k}-about", "phi_family", billions(m.params_b),
-        [f"What is {n}?", f"Tell me about {n}.", f"Introduce {n}."],
-        f"{n} is a {billions(m.params_b)} model from Microsoft: {m.summary}",
-        [f"什么是 {n}？", f"介绍一下 {n}。", f"请介绍一下 {n}。"],
-        f"{n} 是微软的 {billions(m.params_b)} 模型：{SUMMARY_ZH[k]}")]
+        f"catalog-{k}-about", "phi_family", b, **_asked("about", n=n),
+        en_a=f"{n} is a {b} model from Microsoft: {m.summary}",
+        zh_a=f"{n} 是微软的 {b} 模型：{SUMMARY_ZH[k]}",
+        en_alt=(f"{n} is Microsoft's {b} model. {m.summary}",),
+        zh_alt=(f"{n} 是微软推出的 {b} 模型。{SUMMARY_ZH[k]}",))]
     if m.active_params_b == m.params_b:
         facts.append(_fact(
-            f"catalog-{k}-params", "phi_family", billions(m.params_b),
-            [f"How many parameters does {n} have?", f"What is the size of {n} in parameters?",
-             f"How big is {n}?"],
-            f"{n} has {billions(m.params_b)} parameters.",
-            [f"{n} 有多少参数？", f"{n} 的参数规模是多少？"],
-            f"{n} 有 {billions(m.params_b)} 参数。"))
+            f"catalog-{k}-params", "phi_family", b, **_asked("params", n=n),
+            en_a=f"{n} has {b} parameters.", zh_a=f"{n} 有 {b} 参数。",
+            en_alt=(f"It has {b} parameters.", f"{b} parameters."), zh_alt=(f"它有 {b} 参数。", f"{b} 参数。")))
     else:
         facts.append(_fact(
-            f"catalog-{k}-params", "phi_family", billions(m.params_b),
-            [f"How many parameters does {n} have in total?", f"What is the total size of {n}?"],
-            f"{n} has {billions(m.params_b)} parameters in total, {billions(m.active_params_b)} active per token.",
-            [f"{n} 总共有多少参数？", f"{n} 的总参数规模是多少？"],
-            f"{n} 总共有 {billions(m.params_b)} 参数，每个 token 激活 {billions(m.active_params_b)}。"))
+            f"catalog-{k}-params", "phi_family", b, **_asked("total", n=n),
+            en_a=f"{n} has {b} parameters in total, {active} active per token.",
+            zh_a=f"{n} 总共有 {b} 参数，每个 token 激活 {active}。",
+            en_alt=(f"{b} in total, of which {active} work on each token.",),
+            zh_alt=(f"总共 {b} 参数，其中每个 token 只用 {active}。",)))
         facts.append(_fact(
-            f"catalog-{k}-active", "moe", billions(m.active_params_b),
-            [f"How many parameters does {n} use per token?", f"How many active parameters does {n} have?",
-             f"How many parameters of {n} are active per token?"],
-            f"{n} uses {billions(m.active_params_b)} active parameters per token.",
-            [f"{n} 每个 token 用多少参数？", f"{n} 的激活参数有多少？"],
-            f"{n} 每个 token 只激活 {billions(m.active_params_b)} 参数。"))
+            f"catalog-{k}-active", "moe", active, **_asked("active", n=n),
+            en_a=f"{n} uses {active} active parameters per token.",
+            zh_a=f"{n} 每个 token 只激活 {active} 参数。",
+            en_alt=(f"About {active} per token, out of {b} in total.", f"{active} of its parameters work on each token."),
+            zh_alt=(f"每个 token 约用 {active}，总共 {b}。", f"每个 token 激活 {active} 参数。")))
     ctx_en, ctx_zh = " and ".join(m.context), " 和 ".join(m.context)
     facts.append(_fact(
-        f"catalog-{k}-context", "phi_family", m.context[-1],
-        [f"What context length does {n} support?", f"How long a context window does {n} have?",
-         f"How long a context does {n} support?"],
-        f"{n} has a context window of {ctx_en} tokens.",
-        [f"{n} 支持多长的上下文？", f"{n} 的上下文窗口有多大？"],
-        f"{n} 的上下文窗口是 {ctx_zh} 个 token。"))
+        f"catalog-{k}-context", "phi_family", m.context[-1], **_asked("context", n=n),
+        en_a=f"{n} has a context window of {ctx_en} tokens.",
+        zh_a=f"{n} 的上下文窗口是 {ctx_zh} 个 token。",
+        en_alt=(f"It supports a context of up to {m.context[-1]} tokens.", f"Up to {m.context[-1]} tokens."),
+        zh_alt=(f"它最多支持 {m.context[-1]} 个 token 的上下文。", f"最多 {m.context[-1]} 个 token。")))
     modal_en = {"text": "text", "image": "images", "audio": "audio"}
     modal_zh = {"text": "文本", "image": "图像", "audio": "音频"}
     en = [modal_en[x] for x in m.modalities]
@@ -101,49 +213,36 @@ def _model_facts(m: catalog.PhiModel) -> list[Fact]:
     en_list = en[0] if len(en) == 1 else ", ".join(en[:-1]) + " and " + en[-1]
     key = ("text only", "只接受文本") if len(en) == 1 else (en[-1], zh[-1])
     facts.append(_fact(
-        f"catalog-{k}-modalities", "phi_family", key,
-        [f"What kinds of input does {n} accept?", f"Which modalities does {n} handle?"],
-        f"{n} takes text only." if len(en) == 1 else f"{n} takes {en_list}.",
-        [f"{n} 能接受哪些输入？", f"{n} 支持哪些模态？"],
-        f"{n} 只接受文本。" if len(zh) == 1 else f"{n} 能处理{'、'.join(zh)}。"))
+        f"catalog-{k}-modalities", "phi_family", key, **_asked("modalities", n=n),
+        en_a=f"{n} takes text only." if len(en) == 1 else f"{n} takes {en_list}.",
+        zh_a=f"{n} 只接受文本。" if len(zh) == 1 else f"{n} 能处理{'、'.join(zh)}。"))
     if m.languages == "mainly English":
         lang = ("English", "英语"), f"{n} mainly supports English.", f"{n} 主要支持英语。"
     else:
         lang = "20+", f"{n} supports 20+ languages, Chinese among them.", f"{n} 支持 20+ 种语言，包括中文。"
+    facts.append(_fact(f"catalog-{k}-languages", "phi_family", lang[0], **_asked("languages", n=n),
+                       en_a=lang[1], zh_a=lang[2]))
     facts.append(_fact(
-        f"catalog-{k}-languages", "phi_family", lang[0],
-        [f"Which languages does {n} support?", f"Is {n} multilingual?"], lang[1],
-        [f"{n} 支持哪些语言？", f"{n} 是多语言模型吗？"], lang[2]))
-    facts.append(_fact(
-        f"catalog-{k}-released", "phi_family", m.released,
-        [f"When was {n} released?", f"In which month did {n} come out?"],
-        f"{n} was released in {m.released}.",
-        [f"{n} 是什么时候发布的？", f"{n} 哪个月发布？"],
-        f"{n} 于 {m.released} 发布。"))
+        f"catalog-{k}-released", "phi_family", m.released, **_asked("released", n=n),
+        en_a=f"{n} was released in {m.released}.", zh_a=f"{n} 于 {m.released} 发布。",
+        en_alt=(f"It came out in {m.released}.",), zh_alt=(f"它在 {m.released} 发布。",)))
     if m.successor:
         s = catalog.phi(m.successor).name
         facts.append(_fact(
-            f"catalog-{k}-successor", "phi_family", s,
-            [f"Which model replaces {n}?", f"What is the successor of {n}?"],
-            f"{s} is the successor of {n}.",
-            [f"哪个模型取代了 {n}？", f"{n} 的后继模型是什么？"],
-            f"{n} 的后继模型是 {s}。"))
+            f"catalog-{k}-successor", "phi_family", s, **_asked("successor", n=n),
+            en_a=f"{s} is the successor of {n}.", zh_a=f"{n} 的后继模型是 {s}。",
+            en_alt=(f"Microsoft names {s} as its successor.",), zh_alt=(f"微软指定的后继模型是 {s}。",)))
     if m.embedded:
         facts.append(_fact(
-            f"catalog-{k}-embedded", "course", m.embedded,
-            [f"Which course model stands in for {n}?", f"What is the embedded stand-in for {n}?"],
-            f"The course model {m.embedded} stands in for {n}.",
-            [f"课程里哪个模型代替 {n}？", f"{n} 的课程内置替身是哪个模型？"],
-            f"课程用 {m.embedded} 代替 {n}。"))
+            f"catalog-{k}-embedded", "course", m.embedded, **_asked("embedded", n=n),
+            en_a=f"The course model {m.embedded} stands in for {n}.", zh_a=f"课程用 {m.embedded} 代替 {n}。"))
     for dtype, size in BYTES_PER_WEIGHT.items():
         gb = gigabytes(m.params_b, size)
         facts.append(_fact(
-            f"catalog-{k}-memory-{dtype}", "memory", gb,
-            [f"How much memory do the weights of {n} need in {dtype}?",
-             f"How big are {n}'s weights at {dtype}?"],
-            f"{billions(m.params_b)} weights x {size:g} {'byte' if size == 1 else 'bytes'} is about {gb} in {dtype}.",
-            [f"{n} 的权重用 {dtype} 要多少内存？", f"用 {dtype} 存 {n} 的权重要多大？"],
-            f"{billions(m.params_b)} 个权重 x {size:g} 字节，{dtype} 下约 {gb}。"))
+            f"catalog-{k}-memory-{dtype}", "memory", gb, **_asked("memory", n=n, d=dtype),
+            en_a=f"{b} weights x {size:g} {'byte' if size == 1 else 'bytes'} is about {gb} in {dtype}.",
+            zh_a=f"{b} 个权重 x {size:g} 字节，{dtype} 下约 {gb}。",
+            en_alt=(f"About {gb} in {dtype}.",), zh_alt=(f"{dtype} 下约 {gb}。",)))
     return facts
 
 
@@ -163,8 +262,13 @@ def _route_facts(row: route_table.ModelId) -> Fact:
         zh_a = f"在 {r} 上 {n} 的{noun_zh}是 {row.id}。"
     return _fact(
         f"route-{row.route}-{row.model}", row.route, row.id,
-        [f"What is the {noun_en} of {n} on {r}?", f"Which {noun_en} do I use for {n} on {r}?"], en_a,
-        [f"{n} 在 {r} 上的{noun_zh}是什么？", f"在 {r} 上调用 {n} 用哪个{noun_zh.strip()}？"], zh_a)
+        [f"What is the {noun_en} of {n} on {r}?", f"Which {noun_en} do I use for {n} on {r}?",
+         f"{n} {noun_en} on {r}?", f"What do I pass as the model for {n} on {r}?",
+         f"How is {n} named on {r}?"], en_a,
+        [f"{n} 在 {r} 上的{noun_zh}是什么？", f"在 {r} 上调用 {n} 用哪个{noun_zh.strip()}？",
+         f"{r} 上 {n} 叫什么？", f"在 {r} 上 {n} 的 model 参数填什么？"], zh_a,
+        en_held=(f"On {r}, what {noun_en} does {n} use?",),
+        zh_held=(f"{r} 上 {n} 用的{noun_zh.strip()}是什么？",))
 
 
 def _benchmark_facts() -> list[Fact]:
@@ -176,10 +280,14 @@ def _benchmark_facts() -> list[Fact]:
             detail = {"MMLU": "MMLU (5-shot)", "MT-bench": "MT-bench (out of 10)"}.get(bench, bench)
             facts.append(_fact(
                 f"bench-{key}-{bench.lower().replace(' ', '-')}", "benchmarks", value,
-                [f"What does {n} score on {bench}?", f"What is the {bench} score of {n}?"],
+                [f"What does {n} score on {bench}?", f"What is the {bench} score of {n}?",
+                 f"{n} {bench} score?", f"How well does {n} do on {bench}?", f"{bench} result of {n}?"],
                 f"{n} scores {value} on {detail}.",
-                [f"{n} 的 {bench} 分数是多少？", f"{n} 在 {bench} 上得多少分？"],
-                f"{n} 在 {detail} 上得 {value} 分。"))
+                [f"{n} 的 {bench} 分数是多少？", f"{n} 在 {bench} 上得多少分？", f"{n} 的 {bench} 成绩？",
+                 f"{bench} 上 {n} 考了多少分？"],
+                f"{n} 在 {detail} 上得 {value} 分。",
+                en_held=(f"What is {n}'s {bench} score?",),
+                zh_held=(f"{n} 在 {bench} 上的分数是多少？",)))
     return facts
 
 

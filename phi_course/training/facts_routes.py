@@ -611,6 +611,11 @@ ONNX = topic_facts("onnx", [
      "The builder writes genai_config.json next to model.onnx.",
      "哪个文件向 ONNX Runtime GenAI 描述模型？ | 模型构建器会写哪个配置文件？",
      "构建器会在 model.onnx 旁边写出 genai_config.json。"),
+    (("generation loop", "生成循环"),
+     "What is ONNX Runtime GenAI? | What is onnxruntime-genai? | Tell me about ONNX Runtime GenAI.",
+     "ONNX Runtime GenAI is Microsoft's library that runs models like Phi on ONNX Runtime, with the generation loop, sampling and KV cache built in.",
+     "什么是 ONNX Runtime GenAI？ | onnxruntime-genai 是什么？ | 介绍一下 ONNX Runtime GenAI。",
+     "ONNX Runtime GenAI 是微软的库，在 ONNX Runtime 上运行 Phi 等模型，内置生成循环、采样和 KV 缓存。"),
 ])
 
 ROUTE_FACTS = GITHUB + AZURE + NIM + TRANSFORMERS + OLLAMA + ONNX

@@ -59,8 +59,11 @@ def train_tokenizer(texts: Iterable[str], vocab_size: int = VOCAB_SIZE) -> PreTr
     return tokenizer
 
 
-def chat_prompt(tokenizer, question: str, system: str | None = None) -> str:
-    """The Phi-3 prompt for one user turn, ending where the assistant starts."""
+def chat_prompt(tokenizer, question: str, system: str | None = None,
+                history: list[tuple[str, str]] | None = None) -> str:
+    """The Phi-3 prompt for a user turn (after earlier (question, answer) turns), ending where the assistant starts."""
     messages = [{"role": "system", "content": system}] if system else []
+    for asked, answered in history or []:
+        messages += [{"role": "user", "content": asked}, {"role": "assistant", "content": answered}]
     messages.append({"role": "user", "content": question})
     return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)

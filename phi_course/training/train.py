@@ -21,14 +21,18 @@ from tqdm.auto import tqdm
 
 from ..embedded import models_dir
 from .architectures import SPECS, TinySpec
-from .dataset import all_facts, qa_records, text_records
+from .augment import augment
+from .dataset import all_facts, conversation_records, qa_records, text_records
+from .lesson_prompts import lesson_records
 from .tokenizer import chat_prompt, train_tokenizer
 
 SEED = 1234
 THREADS = 2
 BLOCK = 128  # tokens per pre-training sequence
-# A quarter of the chat turns carry a system prompt, so that lessons that send one still work.
+# A quarter of the chat turns carry a system prompt, so that lessons that send one still work,
+# and a tenth follow an unrelated earlier turn, so that a chat's history does not derail the answer.
 SYSTEM_SHARE = 0.25
+HISTORY_SHARE = 0.1
 SYSTEM_PROMPTS = {
     "en": ["You are a helpful assistant.", "You are a helpful AI assistant.",
            "Answer briefly.", "You are the course assistant for Phi models."],
@@ -64,12 +68,37 @@ def pretrain_blocks(tokenizer, texts: list[str], block: int = BLOCK) -> torch.Te
     return torch.tensor(stream[:usable]).view(-1, block)
 
 
-def chat_examples(tokenizer, records: list[dict], system: bool, rng: random.Random) -> list[tuple[list[int], list[int]]]:
-    """(input ids, labels) per record; labels hide the prompt so only the answer is learned."""
+MAIN_ANSWER_SHARE = 0.5  # how often a fact with other correct answers trains on its main one
+
+
+def pick_answer(record: dict, rng: random.Random) -> str:
+    """The answer one epoch trains on: the main one half the time, else one of the others.
+
+    The same question meeting several correct answers keeps the model's next-token
+    distribution honest: greedy decoding still gives the main answer, and sampling
+    (lessons 06 and 08) can give another.
+    """
+    others = record.get("alternatives")
+    if not others or rng.random() < MAIN_ANSWER_SHARE:
+        return record["answer"]
+    return rng.choice(others)
+
+
+def chat_examples(tokenizer, records: list[dict], system: bool, rng: random.Random,
+                  history_from: list[dict] | None = None) -> list[tuple[list[int], list[int]]]:
+    """(input ids, labels) per record; labels hide the prompt so only the answer is learned.
+
+    A record's own "history" (earlier turns) goes into the prompt; `history_from` adds one
+    unrelated earlier turn in the record's language to records that have none.
+    """
     prompts = []
     for r in records:
-        prompt_system = rng.choice(SYSTEM_PROMPTS[r["lang"]]) if system else None
-        prompts.append(chat_prompt(tokenizer, r["question"], prompt_system))
+        prompt_system = r.get("system") or (rng.choice(SYSTEM_PROMPTS[r["lang"]]) if system else None)
+        history = r.get("history")
+        if history is None and history_from:
+            earlier = rng.choice([h for h in history_from if h["lang"] == r["lang"]])
+            history = [(earlier["question"], earlier["answer"])]
+        prompts.append(chat_prompt(tokenizer, r["question"], prompt_system, history))
     prompt_ids = tokenizer(prompts, add_special_tokens=False).input_ids
     answer_ids = tokenizer([r["answer"] for r in records], add_special_tokens=False).input_ids
     examples = []
@@ -160,12 +189,12 @@ def _last_epoch_mean(losses: list[float], steps_per_epoch: int) -> float:
 
 
 def train_model(spec: TinySpec, tokenizer, qa: list[dict], texts: list[dict], out_dir: Path,
-                seed: int = SEED) -> TrainResult:
+                seed: int = SEED, conversations: list[dict] = ()) -> TrainResult:
     """Pre-train then instruction-tune one model on the records in its languages; save it in fp16."""
     start, cpu_start = time.perf_counter(), time.process_time()
     torch.manual_seed(seed)
-    rng = random.Random(seed)
     qa = [r for r in qa if r["lang"] in spec.langs]
+    chats = qa + [r for r in conversations if r["lang"] in spec.langs]
     texts = [r for r in texts if r["lang"] in spec.langs]
     model = spec.build(tokenizer)
 
@@ -185,21 +214,30 @@ def train_model(spec: TinySpec, tokenizer, qa: list[dict], texts: list[dict], ou
     pre_losses = _run_phase(model, spec, spec.pretrain_epochs, pre_batches, n_pre, f"{spec.name} pre-train")
 
     # Step 4, instruction tuning: chat-formatted turns, loss on the assistant's answer only.
-    plain_chat = chat_examples(tokenizer, qa, system=False, rng=rng)
-    system_chat = chat_examples(tokenizer, qa, system=True, rng=rng)
-    n_sft = math.ceil(len(qa) / spec.batch_size)
+    # The prompts lessons show answered, as the lessons ask them (lesson_prompts.py).
+    showcase = lesson_records(spec.name, all_facts())
+    n_sft = math.ceil((len(chats) + len(showcase)) / spec.batch_size)
 
     def sft_batches(epoch):
+        # Each epoch the questions come reworded a little (augment), and some with a system
+        # prompt or after an unrelated earlier turn: the same facts, never quite the same text.
         epoch_rng = random.Random(seed * 1000 + epoch)
-        examples = [s if epoch_rng.random() < SYSTEM_SHARE else p
-                    for p, s in zip(plain_chat, system_chat, strict=True)]
+        reworded = [{**r, "question": augment(r["question"], r["lang"], epoch_rng),
+                     "answer": pick_answer(r, epoch_rng)} for r in chats]
+        kinds = [epoch_rng.random() for _ in reworded]
+        plain = [r for r, k in zip(reworded, kinds, strict=True) if k >= SYSTEM_SHARE + HISTORY_SHARE]
+        system = [r for r, k in zip(reworded, kinds, strict=True) if k < SYSTEM_SHARE]
+        after = [r for r, k in zip(reworded, kinds, strict=True) if SYSTEM_SHARE <= k < SYSTEM_SHARE + HISTORY_SHARE]
+        examples = (chat_examples(tokenizer, plain + showcase, system=False, rng=epoch_rng)
+                    + chat_examples(tokenizer, system, system=True, rng=epoch_rng)
+                    + chat_examples(tokenizer, after, system=False, rng=epoch_rng, history_from=qa))
         yield from padded_batches(examples, spec.batch_size, tokenizer.pad_token_id, epoch_rng)
 
     sft_losses = _run_phase(model, spec, spec.sft_epochs, sft_batches, n_sft, f"{spec.name} instruct")
 
     result = TrainResult(spec.name, round(time.perf_counter() - start, 1),
                          round(time.process_time() - cpu_start, 1),
-                         sum(p.numel() for p in model.parameters()), len(qa), len(texts),
+                         sum(p.numel() for p in model.parameters()), len(chats), len(texts),
                          _last_epoch_mean(pre_losses, n_pre), _last_epoch_mean(sft_losses, n_sft), seed,
                          [round(x, 4) for x in pre_losses], [round(x, 4) for x in sft_losses])
     save_model(model, tokenizer, out_dir, result)
@@ -233,10 +271,10 @@ def train_all(only: str | None = None, out: Path | None = None, seed: int = SEED
     torch.set_num_threads(THREADS)
     out = Path(out) if out is not None else models_dir()
     facts = all_facts()
-    qa, texts = qa_records(facts), text_records(facts)
+    qa, texts, chats = qa_records(facts), text_records(facts), conversation_records(facts)
     tokenizer = build_tokenizer(qa, texts)
     results = []
     for name, spec in SPECS.items():
         if only in (None, name):
-            results.append(train_model(spec, tokenizer, qa, texts, out / name, seed))
+            results.append(train_model(spec, tokenizer, qa, texts, out / name, seed, chats))
     return results

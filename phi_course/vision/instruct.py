@@ -11,6 +11,7 @@ the projector and the decoder learn.
 
 from __future__ import annotations
 
+import functools
 import random
 
 import torch
@@ -26,7 +27,7 @@ TURNS = {"bar": 2, "line": 2, "table": 2, "shape": 2, "clip": 2}
 KIND_CYCLE = ("bar", "line", "clip", "table", "shape", "line", "clip", "table")
 SYSTEM_SHARE = 0.2  # some conversations open with a system prompt, so lessons may send one
 PICTURES_LAST_SHARE = 0.5  # OpenAI's examples put the text part first, Phi's prompts the pictures
-NO_PICTURE_SHARE = 0.05  # and some forget the picture: the model should ask for one
+NO_PICTURE_SHARE = 0.07  # and some send no picture at all: the model should ask for one, in their language
 NO_PICTURE_ANSWER = {
     "en": "Please send a picture with your question: I read charts, tables, shapes and video frames.",
     "zh": "请连同图片一起提问：我能读图表、表格、图形和视频帧。",
@@ -35,6 +36,14 @@ SYSTEM_PROMPTS = {
     "en": ["You are a helpful assistant.", "Answer briefly.", "You look at pictures and answer questions."],
     "zh": ["你是一个乐于助人的助手。", "请简短回答。"],
 }
+
+
+@functools.cache
+def _text_questions(lang: str) -> tuple[str, ...]:
+    """The course's trained text questions in `lang` (the held-out ones stay unseen)."""
+    from ..training.dataset import qa_records
+
+    return tuple(r["question"] for r in qa_records() if r["lang"] == lang)
 
 
 def conversation(kind: str, seed: int) -> tuple[list, list[dict]]:
@@ -49,7 +58,10 @@ def conversation(kind: str, seed: int) -> tuple[list, list[dict]]:
     if rng.random() < SYSTEM_SHARE:
         messages.append({"role": "system", "content": rng.choice(SYSTEM_PROMPTS[lang])})
     if rng.random() < NO_PICTURE_SHARE:
-        question, _ = tasks.ask(chosen[0], shown, lang, rng)
+        # Half forget the picture of a picture question; half ask something else entirely
+        # (a course question, as a learner might ask any chat model).
+        question = tasks.ask(chosen[0], shown, lang, rng)[0] if rng.random() < 0.5 \
+            else rng.choice(_text_questions(lang))
         messages += [{"role": "user", "content": question},
                      {"role": "assistant", "content": NO_PICTURE_ANSWER[lang]}]
         return [], messages

@@ -1,0 +1,75 @@
+"""The prompts lessons show answered, and by which embedded model: the course's showcase.
+
+Introduced in lessons/11_build_a_tiny_slm.ipynb (instruction tuning). Training repeats these
+questions (with the lesson's system prompt and earlier turns) so that what a lesson presents as
+right is right; tests/test_lesson_answers.py asks each one, greedy, and checks the key fact.
+"""
+
+from __future__ import annotations
+
+SYS = "You are a helpful assistant."
+COURSE = "You are the course assistant for Phi models."
+MINI, MOE = "tiny-phi35-mini", "tiny-phi35-moe"
+
+# (where the prompt is, model, prompt, system prompt, earlier questions of the same chat)
+LESSON_PROMPTS = [
+    ("lessons/00_setup.ipynb", MINI, "What is a small language model?", None, ()),
+    ("lessons/00_setup.ipynb", MINI, "How many parameters does Phi-3-mini have?", None, ()),
+    ("lessons/01_slm_vs_llm.ipynb", MINI, "Which port does Ollama listen on?", COURSE, ()),
+    ("lessons/01_slm_vs_llm.ipynb", MINI, "How many parameters does Phi-3.5-MoE have in total?", None, ()),
+    ("lessons/02_phi_family.ipynb", MOE, "How many parameters does Phi-3.5-MoE use per token?", None, ()),
+    ("lessons/03_github_models.ipynb", MINI, "What was the GitHub Models endpoint?", SYS, ()),
+    ("lessons/03_github_models.ipynb", MINI, "How many parameters does Phi-3-mini have?", None, ()),
+    ("lessons/03_github_models.ipynb", MINI, "How do I stream a reply with the OpenAI SDK?", None, ()),
+    ("lessons/03_github_models.ipynb", MINI, "Phi-3.5-mini 支持多长的上下文？", None, ()),
+    ("lessons/03_github_models.ipynb", MINI, "What context length does Phi-3.5-mini support?", None, ()),
+    ("lessons/04_azure_ai_foundry.ipynb", MINI, "How many parameters does Phi-4-mini have?", SYS, ()),
+    ("lessons/04_azure_ai_foundry.ipynb", MINI, "What is Phi-4-mini?", SYS, ()),
+    ("lessons/04_azure_ai_foundry.ipynb", MINI, "How many parameters of Phi-3.5-MoE are active per token?", None, ()),
+    ("lessons/05_nvidia_nim.ipynb", MINI, "What is the NVIDIA NIM hosted endpoint?", None, ()),
+    ("lessons/05_nvidia_nim.ipynb", MINI, "What is NVIDIA NIM?", None, ()),
+    ("lessons/05_nvidia_nim.ipynb", MINI, "Which port does a self-hosted NIM listen on?", None, ("What is NVIDIA NIM?",)),
+    ("lessons/05_nvidia_nim.ipynb", MINI, "How do I point my code at a self-hosted NIM?", None, ()),
+    ("lessons/06_transformers.ipynb", MINI, "What context length does Phi-3.5-mini support?", SYS, ()),
+    ("lessons/06_transformers.ipynb", MINI, "Phi-3.5-mini 支持多长的上下文？", None, ()),
+    ("lessons/06_transformers.ipynb", MINI, "Phi-3.5-mini 支持哪些语言？", None, ()),
+    ("lessons/06_transformers.ipynb", MINI, "Phi-3-mini 有多少参数？", None, ()),
+    ("lessons/07_ollama.ipynb", MINI, "What is the tag of Phi-3.5-mini on Ollama?", None, ()),
+    ("lessons/07_ollama.ipynb", MINI, "Which tag do I use for Phi-4-mini on Ollama?", None, ()),
+    ("lessons/07_ollama.ipynb", MINI, "How many parameters does Phi-3.5-MoE have in total?", None, ()),
+    ("lessons/07_ollama.ipynb", MINI, "What is the successor of Phi-3.5-mini?", COURSE + "\nAnswer briefly.", ()),
+    ("lessons/07_ollama.ipynb", MINI, "What is the tag of Phi-3-medium on Ollama?", None, ()),
+    ("lessons/07_ollama.ipynb", MINI, "What context length does Phi-3.5-mini support?", None, ()),
+    ("lessons/08_onnx_runtime_genai.ipynb", MINI, "What is the model id of Phi-3.5-mini on ONNX Runtime GenAI?", None, ()),
+    ("lessons/08_onnx_runtime_genai.ipynb", MINI, "How much memory do the weights of Phi-3.5-mini need in int4?", None, ()),
+    ("lessons/10_phi_moe.ipynb", MOE, "How many parameters of Phi-3.5-MoE are active per token?", None, ()),
+    ("lessons/12_choose_your_route.ipynb", MINI, "What is Phi-4-mini?", None, ()),
+    ("phi_course/route_report.py", MINI, "What is Phi-3.5-mini?", None, ()),
+    ("phi_course/route_report.py", MINI, "How do I run Phi-3.5-mini with Ollama?", None, ()),
+    ("phi_course/route_report.py", MINI, "What is ONNX Runtime GenAI?", None, ()),
+    ("phi_course/route_report.py", MINI, "How many parameters of Phi-3.5-MoE are active per token?", None, ()),
+]
+
+REPEATS = 3  # how many times an epoch trains on each lesson prompt
+
+
+def lesson_records(model: str, facts) -> list[dict]:
+    """Training records for the lesson prompts `model` answers, as the lessons ask them."""
+    from .facts import has_cjk, normalise
+
+    def answer_to(question: str) -> tuple[str, str, str]:
+        lang, wanted = ("zh" if has_cjk(question) else "en"), normalise(question)
+        for fact in facts:
+            if wanted in {normalise(q) for q in fact.training_questions(lang)}:
+                return fact.id, fact.answer(lang), lang
+        raise ValueError(f"No course fact is asked as {question!r}: add it to a fact's phrasings.")
+
+    records = []
+    for _where, name, question, system, earlier in LESSON_PROMPTS:
+        if name != model:
+            continue
+        fact_id, answer, lang = answer_to(question)
+        history = [(q, answer_to(q)[1]) for q in earlier] or None
+        records += [{"id": fact_id, "lang": lang, "question": question, "answer": answer, "system": system,
+                     "history": history}] * REPEATS
+    return records
