@@ -7,8 +7,10 @@ PYTHON ?= python3
 # Tests never use a learner's keys or .env, never reach the network, and run
 # heavy lesson settings in their quick form. One torch thread per process: the
 # embedded models run faster that way, and test workers do not fight over cores.
-TEST_ENV := env -u GITHUB_TOKEN -u AZURE_AI_API_KEY -u AZURE_AI_ENDPOINT -u NVIDIA_API_KEY \
-	-u NIM_BASE_URL -u PHI_COURSE_BASE_URL -u PHI_COURSE_API_KEY -u OLLAMA_HOST \
+TEST_ENV := env -u GITHUB_TOKEN -u GITHUB_MODELS_ENDPOINT -u GITHUB_MODELS_CATALOG -u AZURE_AI_API_KEY \
+	-u AZURE_AI_ENDPOINT -u AZURE_AI_MODEL -u AZURE_AI_REASONING_MODEL -u AZURE_AI_MULTIMODAL_MODEL \
+	-u NVIDIA_API_KEY -u NIM_BASE_URL -u PHI_COURSE_BASE_URL -u PHI_COURSE_API_KEY -u PHI_COURSE_MODEL \
+	-u OLLAMA_HOST -u PHI_COURSE_STANDIN_URL -u PHI_COURSE_TEST_STANDIN_LOG \
 	PHI_COURSE_NO_DOTENV=1 PHI_COURSE_QUICK=1 HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 \
 	TOKENIZERS_PARALLELISM=false MPLBACKEND=Agg OMP_NUM_THREADS=1
 
@@ -44,8 +46,11 @@ lint: install
 check-notebooks: install
 	$(PY) tools/nbclean.py --check lessons
 
+# On every core (pytest-xdist), slowest tests first, one stand-in shared by all workers. Every
+# lesson runs twice in one kernel, without and with keys (tests/test_canary.py); the ten slowest
+# tests are listed at the end, so a regression shows.
 test: lint check-notebooks
-	$(TEST_ENV) $(PY) -m pytest tests lessons --nbmake --nbmake-timeout=300 -p no:cacheprovider $(PYTEST_ARGS)
+	$(TEST_ENV) $(PY) -m pytest tests -n auto --dist worksteal --durations=10 -p no:cacheprovider $(PYTEST_ARGS)
 
 unit: install
 	$(TEST_ENV) $(PY) -m pytest tests $(PYTEST_ARGS)

@@ -1,16 +1,44 @@
-"""Shared fixtures: one course stand-in for the whole test session."""
+"""Shared fixtures: one course stand-in for the whole test session, shared by every xdist worker."""
 
 import os
+from pathlib import Path
 
 import pytest
 
-from phi_course import embedded, settings
+from phi_course import embedded, route_table, settings
 from phi_course.standin import launcher
 
-# Every variable that points a route at a real service (README, "Keys"); the stand-in URL is not one.
-ROUTE_VARS = ["GITHUB_TOKEN", "GITHUB_MODELS_ENDPOINT", "AZURE_AI_ENDPOINT", "AZURE_AI_API_KEY", "AZURE_AI_MODEL",
-              "NVIDIA_API_KEY", "NIM_BASE_URL", "OLLAMA_HOST", "PHI_COURSE_BASE_URL", "PHI_COURSE_API_KEY",
-              "PHI_COURSE_MODEL", settings.OFFLINE_VAR]
+# Every variable that points a route at a real service (the route table's), and the offline switch.
+ROUTE_VARS = [*route_table.key_variables(), settings.OFFLINE_VAR]
+
+
+# Roughly how long the slowest tests take here (seconds, from `make test`'s --durations): run
+# first, so two workers finish together instead of one waiting on a long test it drew last.
+SLOW_FIRST = {"test_canary.py::test_lesson_runs_keyless_then_with_keys_and_leaks_nothing[11": 60,
+              "test_canary.py::test_lesson_runs_keyless_then_with_keys_and_leaks_nothing[09": 35,
+              "test_canary.py::test_lesson_runs_keyless_then_with_keys_and_leaks_nothing[08": 30,
+              "test_canary.py": 20, "test_onnx.py": 15, "test_models.py": 15, "test_vision": 10,
+              "test_faults.py": 8, "test_local_models.py": 8, "test_lesson_answers.py": 5, "test_solutions": 5}
+
+
+# Where the shared stand-in writes its log (tests only: a worker reads it, the controller owns it).
+SHARED_LOG_VAR = "PHI_COURSE_TEST_STANDIN_LOG"
+
+
+def pytest_configure(config):
+    """In the xdist controller, start the stand-in before the workers, which inherit its address."""
+    if not hasattr(config, "workerinput") and config.getoption("numprocesses", default=None):
+        shared = launcher.ensure_running()
+        os.environ[launcher.URL_VAR] = shared.url
+        if shared.log_path is not None:  # so every worker can scan the log for keys
+            os.environ[SHARED_LOG_VAR] = str(shared.log_path)
+
+
+def pytest_collection_modifyitems(items):
+    def weight(item) -> int:
+        return max((s for key, s in SLOW_FIRST.items() if key in item.nodeid), default=0)
+
+    items.sort(key=weight, reverse=True)  # stable: equal weights keep their order
 
 
 @pytest.fixture
@@ -30,6 +58,10 @@ def standin():
         pytest.fail(f"no embedded models in {embedded.models_dir()}: run `make models`")
     before = os.environ.get(launcher.URL_VAR)
     server = launcher.ensure_running()
+    if not server.owned and os.environ.get(SHARED_LOG_VAR):
+        server.log_path = Path(os.environ[SHARED_LOG_VAR])
+    if server.log_path is None:
+        pytest.fail("the stand-in's log cannot be read here, so no test could check it for keys")
     os.environ[launcher.URL_VAR] = server.url
     yield server
     if before is None:

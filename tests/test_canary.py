@@ -1,13 +1,14 @@
-"""Secrets never leak, and every lesson reruns in the same kernel.
+"""Every lesson runs headlessly, twice in one kernel: without keys, then with keys. Nothing leaks.
 
-Every lesson runs with fake keys set for every route, the services played as
-they answer today (phi_course.fault_server: Foundry serving Phi-4 and 410 for
-its retired models, NIM's listing; GitHub Models retired, so never called) and
-the classroom route on the local stand-in, so the *live* code paths run (keys
-sent in real headers).
-Then every output and every file the run wrote is scanned for the keys.
-Each lesson runs twice in one kernel: the second run must succeed too, and a
-greedy answer must come out the same.
+Pass one is a learner with no keys, no GPU and no network: every cell must run
+(cells tagged raises-exception may fail, as under nbmake, which executes a
+notebook the same way; `make notebooks` runs nbmake itself). Pass two, in the
+same kernel, gives every route a fake key, with the services played as they
+answer today (phi_course.fault_server: Foundry serving Phi-4 and 410 for its
+retired models, NIM's listing; GitHub Models retired, so never called) and the
+classroom route on the local stand-in, so the *live* code paths run (keys sent
+in real headers) and the lesson proves it reruns. Then every output, every file
+the runs wrote and the stand-in's log are scanned for the keys.
 """
 
 from __future__ import annotations
@@ -58,13 +59,29 @@ def streams(cell) -> list[str]:
     return ["".join(o.get("text", "")) for o in cell.get("outputs", []) if o.get("output_type") == "stream"]
 
 
-def run_twice(path: Path, cwd: Path) -> tuple[nbformat.NotebookNode, nbformat.NotebookNode]:
-    """Execute the notebook, then every cell again in the same kernel."""
+def switch_to_keys(env: dict[str, str | None]) -> str:
+    """Code that gives the running kernel fake keys and today's services (None: unset)."""
+    return ("import os as _os\n"
+            + "".join(f"_os.environ.pop({k!r}, None)\n" if v is None else f"_os.environ[{k!r}] = {v!r}\n"
+                      for k, v in env.items())
+            + "from phi_course import routes as _routes, settings as _settings\n"
+              "_settings.reload(); _routes.forget_listings()\n")
+
+
+def run_keyless_then_keyed(path: Path, cwd: Path, keyed_env: dict[str, str | None]):
+    """Execute the notebook as a learner without keys would, then again in the same kernel with keys.
+
+    The first pass is what nbmake checks (every cell runs, no keys, no network); the
+    second proves the lesson reruns in one kernel and runs the live code paths.
+    """
     first = nbformat.read(path, as_version=4)
     client = NotebookClient(first, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(cwd)}})
     with client.setup_kernel():
         for index, cell in enumerate(first.cells):
             client.execute_cell(cell, index)
+        # The switch runs in a notebook of its own, so neither pass's cells include it.
+        client.nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(switch_to_keys(keyed_env))])
+        client.execute_cell(client.nb.cells[0], 0)
         second = nbformat.read(path, as_version=4)
         client.nb = second
         for index, cell in enumerate(second.cells):
@@ -73,44 +90,40 @@ def run_twice(path: Path, cwd: Path) -> tuple[nbformat.NotebookNode, nbformat.No
 
 
 @pytest.fixture(scope="module")
-def canary_env(standin, tmp_path_factory):
+def todays_services(standin, tmp_path_factory):
     """Fake keys for every route, the services as they answer today, the classroom on the stand-in."""
     work = tmp_path_factory.mktemp("canary")
     saved = dict(os.environ)
+    os.environ["PHI_COURSE_CACHE"] = str(work / "cache")  # what the lessons build goes where it is scanned
     with FaultServer() as today:
-        os.environ.update(CANARIES)
-        os.environ.update({
-            "AZURE_AI_ENDPOINT": today.url("foundry", "/models"),  # a Foundry resource's azure-ai-inference form
-            "NIM_BASE_URL": today.url("nim"),
-            "PHI_COURSE_BASE_URL": standin.base_url,
-            "PHI_COURSE_CACHE": str(work / "cache"),
-        })
-        os.environ.pop("GITHUB_MODELS_ENDPOINT", None)  # GitHub's own address: retired, so never called
-        yield work
+        keyed = {**CANARIES,
+                 "AZURE_AI_ENDPOINT": today.url("foundry", "/models"),  # a Foundry resource's /models form
+                 "NIM_BASE_URL": today.url("nim"),
+                 "PHI_COURSE_BASE_URL": standin.base_url,
+                 "GITHUB_MODELS_ENDPOINT": None}  # GitHub's own address: retired, so never called
+        yield work, keyed
     os.environ.clear()
     os.environ.update(saved)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("lesson", LESSONS, ids=[p.stem for p in LESSONS])
-def test_lesson_with_fake_keys_leaks_nothing_and_reruns(lesson, canary_env, standin):
+def test_lesson_runs_keyless_then_with_keys_and_leaks_nothing(lesson, todays_services, standin, keyless):
+    work, keyed = todays_services
     # A copy of the folders a lesson may read or write, so the scan sees all it wrote.
-    copy = canary_env / lesson.stem
+    copy = work / lesson.stem
     shutil.copytree(ROOT / "lessons", copy / "lessons", ignore=shutil.ignore_patterns("*.ipynb", "__pycache__"))
     if (ROOT / "img").exists():
         shutil.copytree(ROOT / "img", copy / "img")
-    cwd = copy / "lessons"
-    first, second = run_twice(lesson, cwd)
-    for nb in (first, second):
-        assert not leaked(output_text(nb)), f"{lesson.name} printed a key"
-    for file in canary_env.rglob("*"):
+    first, second = run_keyless_then_keyed(lesson, copy / "lessons", keyed)
+    assert not leaked(output_text(first) + output_text(second)), f"{lesson.name} printed a key"
+    for file in work.rglob("*"):
         if file.is_file() and file.stat().st_size < 50_000_000:
             text = file.read_bytes().decode("utf-8", errors="ignore")
             assert not leaked(text), f"{file} holds a key"
-    log = standin.log_tail(100_000)
-    assert not leaked(log), "the stand-in logged a key"
-    # Greedy cells give the same answer the second time: at least one cell's
-    # output is identical in both runs, and no cell failed in either.
+    assert not leaked(standin.log_tail(100_000)), "the stand-in logged a key"
+    # The local models answer the same with or without keys: greedy decoding on the same
+    # model gives the same text. At least one cell printed the same thing in both passes.
     same = [a for a, b in zip(first.cells, second.cells, strict=True)
             if a.cell_type == "code" and streams(a) and streams(a) == streams(b)]
     assert same, f"{lesson.name}: no cell gave the same output twice"

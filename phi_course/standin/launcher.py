@@ -90,7 +90,7 @@ class StandIn:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(timeout)
-        if self.log_path is not None:
+        if self.owned and self.log_path is not None:  # a shared server's log is its owner's
             self.log_path.unlink(missing_ok=True)
         if _current is self:
             _current = None
