@@ -67,7 +67,7 @@ eval-models: install
 	$(PY) -m phi_course.vision eval
 
 bench: install
-	$(TEST_ENV) $(PY) -m phi_course.bench
+	$(TEST_ENV) $(PY) tools/bench.py
 
 strip: install
 	$(PY) tools/nbclean.py lessons

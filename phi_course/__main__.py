@@ -16,15 +16,15 @@ def main(argv: list[str] | None = None) -> int:
                        help="also ask each service you have a key for what it lists, and print the differences")
     args = parser.parse_args(argv)
     if args.command == "doctor":
-        from .doctor_report import doctor
+        from phi_course.route_check import doctor
 
         print(doctor(probe=not args.no_probe))
     elif args.command == "routes":
-        from . import route_table
+        from phi_course import route_table
 
         print(route_table.status_table(args.route))
         if args.probe:
-            from .doctor_report import probe_routes
+            from phi_course.route_check import probe_routes
 
             print()
             print(probe_routes())

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .route_table import hub_repo
+from phi_course.route_table import hub_repo
+
+__all__ = ["BENCHMARKS", "BENCHMARK_SOURCES", "FAMILY", "PHI35_CARDS", "PHI3_REPORT", "PHI4_MINI_REPORT",
+           "PHI4_REPORT", "PhiModel", "REFERENCE_MODELS", "phi"]
 
 PHI3_REPORT = "Phi-3 Technical Report, arXiv:2404.14219 (Microsoft, 2024)"
 PHI35_CARDS = f"Hugging Face model cards of {hub_repo('phi-3.5-mini')} and {hub_repo('phi-3.5-moe')} (Aug 2024)"

@@ -1,8 +1,9 @@
 """Turn the errors learners meet into one clear message: what happened, why, what to do.
 
-Introduced in lessons/03_github_models.ipynb. `lesson.start()` installs
+Introduced in lessons/00_setup.ipynb: its setup cell, `lesson.start()`, installs
 `install_notebook_handler()`, so in a lesson a failed call shows this message
-instead of a long traceback; `%tb` still prints the full error.
+instead of a long traceback (`%tb` still prints the full error). Lesson 03 calls
+`explain()` itself on the 410 of a retired service.
 
 `explain(exc)` works on the errors of the real SDKs (openai,
 azure-ai-inference, ollama, httpx) and of this package. What it says about a
@@ -20,7 +21,9 @@ import sys
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
-from . import route_table, routes, settings
+from phi_course import route_table, routes, settings
+
+__all__ = ["AZURE_RETRY_TOTAL", "IMAGE_WORDS", "Problem", "attempts", "explain", "install_notebook_handler"]
 
 OPENAI, AZURE_INFERENCE, OLLAMA = "openai", "azure-ai-inference", "ollama"
 AZURE_RETRY_TOTAL = 3  # azure-core's default retries, which the course's azure_client keeps
@@ -267,7 +270,7 @@ def explain(exc: BaseException, route: str | None = None) -> Problem | None:
         import openai
     except ImportError:  # pragma: no cover - openai is a dependency
         openai = None
-    from .generation import ContextLengthError
+    from phi_course.local.generation import ContextLengthError
 
     if isinstance(exc, settings.DotenvError):
         return Problem("The .env file cannot be read", exc.what, exc.todo)

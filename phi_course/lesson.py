@@ -9,7 +9,9 @@ import logging
 import os
 import random
 
-from . import __version__, errors, settings
+from phi_course import __version__, errors, settings
+
+__all__ = ["SEED", "quiet_libraries", "seed_everything", "start"]
 
 SEED = 0
 
@@ -45,28 +47,11 @@ def quiet_libraries() -> None:
         pass
 
 
-def fit_threads() -> int:
-    """Use one CPU thread for torch unless real Phi weights are in play.
-
-    The embedded models' matrices are so small that keeping two threads in step
-    costs more than it saves: one thread generated 6-20x faster on the
-    course's 2-core test machine. A real 3.8B model wants every core, so the
-    opt-in (PHI_COURSE_REAL_MODELS=1) keeps torch's default.
-    """
-    try:
-        import torch
-    except ImportError:
-        return 0
-    if os.environ.get("PHI_COURSE_REAL_MODELS") != "1" and not torch.cuda.is_available():
-        torch.set_num_threads(1)
-    return torch.get_num_threads()
-
-
 def start(lesson: str, seed: int = SEED) -> None:
     """Seed, quiet the logs, explain errors plainly, and say in one line how this lesson will run."""
     seed_everything(seed)
     quiet_libraries()
-    fit_threads()
+    settings.fit_threads()
     errors.install_notebook_handler()
     mode = []
     if settings.quick():

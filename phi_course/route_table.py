@@ -18,6 +18,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from urllib.parse import urlparse
 
+__all__ = ["AZURE_AI_INFERENCE", "AZURE_ENTRA_SCOPES", "AZURE_INFERENCE_RETIRED", "AZURE_MIGRATION", "CHECKED",
+           "FOUNDRY_410", "FOUNDRY_RETIRED", "FOUNDRY_SCHEDULE", "GITHUB_410", "GITHUB_CATALOG",
+           "GITHUB_GONE_BODY", "GITHUB_GONE_STATUS", "GITHUB_OLD_ENDPOINT", "GITHUB_PHI3_DEPRECATED",
+           "GITHUB_RETIRED", "HF_HUB", "HUB_VARIANTS", "MODEL_IDS", "ModelId", "NIM_CATALOG",
+           "NIM_SEED_VISION_URL", "NIM_SELF_HOSTED_URL", "OLLAMA_API", "OLLAMA_LIBRARY", "ONNX_GENAI",
+           "REMOTE_ROUTES", "ROUTES", "RouteFacts", "Status", "as_of", "find_id", "hub_repo", "ids_on",
+           "key_variables", "model_id", "overview", "retired_endpoint", "route", "route_of_host", "stale_statuses",
+           "status_table", "successor"]
+
 CHECKED = "2026-12-01"  # the day every status below was last checked against its source
 
 LIVE, SERVED, RETIRED, UNVERIFIED = "live", "served", "retired", "unverified"
@@ -396,7 +405,7 @@ def _is_date(text: str) -> bool:
 
 def status_table(route_name: str | None = None):
     """Route x model: id, status, since when, what replaces it, when checked, where read (a Table)."""
-    from .tables import Table
+    from phi_course.tables import Table
 
     rows = []
     for facts in ROUTES.values():
@@ -434,7 +443,7 @@ def as_of(route_name: str, model: str | None = None) -> str:
 
 def overview(route_names=None, models=None):
     """The route table cut down for a lesson: route, model, id, status, since, instead (a Table)."""
-    from .tables import Table
+    from phi_course.tables import Table
 
     rows = [{"route": r.route, "model": r.model, "id": r.id, "status": r.status.state,
              "since": r.status.since or "-", "instead": r.status.successor or "-"}

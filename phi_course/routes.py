@@ -19,8 +19,13 @@ from urllib.parse import urlparse
 
 import httpx
 
-from . import catalog, route_table, settings
-from .embedded import DEFAULT_MODEL, EMBEDDED, models_dir
+from phi_course import catalog, route_table, settings
+from phi_course.local.embedded import stands_in_for
+from phi_course.standin.launcher import HEADER, ensure_running
+
+__all__ = ["CONNECT_TIMEOUT_S", "DEFAULT_PHI", "LISTING_TIMEOUT_S", "MAX_RETRIES", "READ_TIMEOUT_S",
+           "REMOTE_ROUTES", "Route", "STANDIN_KEY", "azure_endpoints", "forget_listings", "github_catalog_url",
+           "ollama_host", "ollama_is_running", "resolve", "served_ids"]
 
 REMOTE_ROUTES = route_table.REMOTE_ROUTES
 DEFAULT_PHI = "phi-3.5-mini"
@@ -98,26 +103,10 @@ class Route:
         return ollama.Client(host=self.base_url, timeout=self.timeout)
 
 
-def embedded_for(phi_model: str) -> str:
-    """The embedded model that stands in for a Phi model (the default when none is closer)."""
-    entry = catalog.FAMILY.get(phi_model)
-    if entry and entry.embedded:
-        return entry.embedded
-    if entry and "image" in entry.modalities:  # pictures need the vision stand-in (lessons/09_phi_vision.ipynb)
-        from .vision import NAME as vision_model
-        if (models_dir() / vision_model / "config.json").exists():
-            return vision_model
-    if phi_model in EMBEDDED:
-        return phi_model
-    return DEFAULT_MODEL
-
-
 def _standin(name: str, phi_model: str, why: str) -> Route:
-    from .standin import ensure_running
-
     facts = route_table.route(name)
     server = ensure_running()
-    tiny = embedded_for(phi_model)
+    tiny = stands_in_for(phi_model)
     base = server.ollama_url if name == "ollama" else server.base_url
     after = f"For hosted Phi, {facts.needs}." if facts.status.retired else f"For the real service, {facts.needs}."
     notice = f"[{name}] {why}, so this uses the course stand-in: {tiny} (a course-sized model, not Phi) at {base}. {after}"
@@ -234,7 +223,7 @@ def ollama_is_running(host: str, timeout: float = 0.5) -> bool:
         reply = httpx.get(host.rstrip("/") + "/api/version", timeout=timeout)
     except httpx.HTTPError:
         return False
-    return reply.status_code == 200 and "x-phi-course-standin" not in reply.headers
+    return reply.status_code == 200 and HEADER not in reply.headers  # httpx headers ignore case
 
 
 def ollama_host() -> str:

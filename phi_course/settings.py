@@ -9,6 +9,7 @@ through `mask`.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import re
@@ -17,11 +18,16 @@ from pathlib import Path
 
 from dotenv import dotenv_values, find_dotenv
 
+__all__ = ["CACHE_VAR", "DotenvError", "NO_DOTENV_VAR", "OFFLINE_VAR", "QUICK_VAR", "REAL_MODELS_VAR", "cache_dir",
+           "dotenv_path", "fit_threads", "get_secret", "get_setting", "mask", "mask_url", "offline", "quick",
+           "real_models", "reload", "torch_threads"]
+
 # Environment switches, documented in README.md and .env.example.
 QUICK_VAR = "PHI_COURSE_QUICK"  # "1": heavy settings shrink (set by `make test`)
 OFFLINE_VAR = "PHI_COURSE_OFFLINE"  # "1": never call a remote service, even with keys
 NO_DOTENV_VAR = "PHI_COURSE_NO_DOTENV"  # "1": ignore .env (tests, CI)
 CACHE_VAR = "PHI_COURSE_CACHE"  # where built ONNX models and other caches go
+REAL_MODELS_VAR = "PHI_COURSE_REAL_MODELS"  # "1": use (and if needed download) the real Phi models
 
 _dotenv_cache: dict[str, str] | None = None
 
@@ -38,6 +44,41 @@ def quick() -> bool:
 def offline() -> bool:
     """True when every route must use a local stand-in, keys or not."""
     return _truthy(os.environ.get(OFFLINE_VAR))
+
+
+def real_models() -> bool:
+    """True when the learner asked for the real (multi-GB) Phi models (environment or .env)."""
+    return _truthy(get_setting(REAL_MODELS_VAR))
+
+
+def fit_threads() -> int:
+    """Use one CPU thread for torch unless real Phi weights are in play; return the count.
+
+    The embedded models' matrices are so small that keeping two threads in step
+    costs more than it saves: one thread generated 6-20x faster on the
+    course's 2-core test machine. A real 3.8B model wants every core, so the
+    opt-in (PHI_COURSE_REAL_MODELS=1) and a GPU keep torch's default.
+    """
+    try:
+        import torch
+    except ImportError:
+        return 0
+    if not real_models() and not torch.cuda.is_available():
+        torch.set_num_threads(1)
+    return torch.get_num_threads()
+
+
+@contextlib.contextmanager
+def torch_threads(count: int):
+    """Run the block on `count` torch threads, then restore the caller's setting."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def dotenv_path() -> Path | None:

@@ -7,6 +7,8 @@ of them side by side or restyle one.
 
 from __future__ import annotations
 
+__all__ = ["PALETTE", "RC", "apply", "axes", "colour", "png"]
+
 # Colour-blind-safe (Okabe-Ito), in a fixed order so a route or model keeps its colour.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
 
@@ -49,3 +51,16 @@ def axes(ax=None, figsize=(6, 3.5)):
 def colour(i: int) -> str:
     """The i-th course colour (wraps around)."""
     return PALETTE[i % len(PALETTE)]
+
+
+def png(fig) -> bytes:
+    """The figure as PNG bytes, closed afterwards (a widget shows the PNG; an open figure would
+    also be drawn again below the cell)."""
+    import io
+
+    import matplotlib.pyplot as plt
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", bbox_inches="tight")
+    plt.close(fig)
+    return buffer.getvalue()

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import html
 
+__all__ = ["Table"]
+
 
 class Table(list):
     """Rows (dicts with the same keys) shown as an HTML table, or aligned text."""

@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from phi_course import embedded, route_table, settings
+from phi_course import route_table, settings
+from phi_course.local import embedded
 from phi_course.standin import launcher
 
 # Every variable that points a route at a real service (the route table's), and the offline switch.
@@ -18,7 +19,7 @@ SLOW_FIRST = {"test_canary.py::test_lesson_runs_keyless_then_with_keys_and_leaks
               "test_canary.py::test_lesson_runs_keyless_then_with_keys_and_leaks_nothing[09": 35,
               "test_canary.py::test_lesson_runs_keyless_then_with_keys_and_leaks_nothing[08": 30,
               "test_canary.py": 20, "test_onnx.py": 15, "test_models.py": 15, "test_vision": 10,
-              "test_faults.py": 8, "test_local_models.py": 8, "test_lesson_answers.py": 5, "test_solutions": 5}
+              "test_faults.py": 8, "test_hub.py": 8, "test_lesson_answers.py": 5, "test_solutions": 5}
 
 
 # Where the shared stand-in writes its log (tests only: a worker reads it, the controller owns it).
@@ -48,6 +49,12 @@ def keyless(monkeypatch):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv(settings.NO_DOTENV_VAR, "1")
     settings.reload()
+
+
+@pytest.fixture
+def no_ollama(monkeypatch):
+    """No Ollama on this machine, whatever runs here: the ollama route points at the discard port."""
+    monkeypatch.setenv("OLLAMA_HOST", "127.0.0.1:9")  # nothing listens on port 9
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,7 @@
 
 import pytest
 
-from phi_course import attention
+from phi_course.concepts import attention
 
 
 def test_full_causal_mask_is_lower_triangular():

@@ -4,7 +4,7 @@ Pass one is a learner with no keys, no GPU and no network: every cell must run
 (cells tagged raises-exception may fail, as under nbmake, which executes a
 notebook the same way; `make notebooks` runs nbmake itself). Pass two, in the
 same kernel, gives every route a fake key, with the services played as they
-answer today (phi_course.fault_server: Foundry serving Phi-4 and 410 for its
+answer today (phi_course.standin.faults: Foundry serving Phi-4 and 410 for its
 retired models, NIM's listing; GitHub Models retired, so never called) and the
 classroom route on the local stand-in, so the *live* code paths run (keys sent
 in real headers) and the lesson proves it reruns. Then every output, every file
@@ -21,7 +21,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from phi_course.fault_server import FaultServer
+from phi_course.standin.faults import FaultServer
 
 ROOT = Path(__file__).resolve().parents[1]
 LESSONS = sorted((ROOT / "lessons").glob("[0-9][0-9]_*.ipynb"))

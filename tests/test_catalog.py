@@ -3,7 +3,7 @@
 import pytest
 
 from phi_course import catalog
-from phi_course.embedded import EMBEDDED
+from phi_course.local.embedded import EMBEDDED
 
 
 def test_moe_figures_are_the_corrected_ones():

@@ -1,7 +1,6 @@
 """doctor() reports every route and engine, and why, without leaking keys."""
 
-from phi_course import doctor_report as doctor_module
-from phi_course import route_table
+from phi_course import route_check, route_table
 from phi_course.routes import REMOTE_ROUTES
 from tests.recording_server import recording_server
 
@@ -10,7 +9,7 @@ TOKEN = "ghp_canaryDOCTOR0123456789abcdef"
 
 def test_without_keys_every_route_is_a_standin_and_github_is_retired(keyless, monkeypatch):
     monkeypatch.setenv("OLLAMA_HOST", "127.0.0.1:9")
-    report = doctor_module.doctor(probe=False)
+    report = route_check.doctor(probe=False)
     by_name = {c.name: c for c in report}
     assert set(REMOTE_ROUTES) <= set(by_name)
     assert all(by_name[r].status == "stand-in" for r in REMOTE_ROUTES if r != "github")
@@ -23,7 +22,7 @@ def test_without_keys_every_route_is_a_standin_and_github_is_retired(keyless, mo
 
 def test_a_github_token_is_reported_unused_and_masked(keyless, monkeypatch):
     monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
-    row = next(c for c in doctor_module.doctor(probe=True) if c.name == "github")
+    row = next(c for c in route_check.doctor(probe=True) if c.name == "github")
     assert row.status == "retired" and "set but has nothing to call" in row.detail
     assert TOKEN not in row.detail and "ghp_" in row.detail
 
@@ -31,14 +30,14 @@ def test_a_github_token_is_reported_unused_and_masked(keyless, monkeypatch):
 def test_an_unreachable_override_is_reported(keyless, monkeypatch):
     monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
     monkeypatch.setenv("GITHUB_MODELS_ENDPOINT", "http://127.0.0.1:9/inference")
-    row = next(c for c in doctor_module.doctor(probe=True) if c.name == "github")
+    row = next(c for c in route_check.doctor(probe=True) if c.name == "github")
     assert row.status == "unavailable" and "cannot reach" in row.detail
 
 
 def test_a_reachable_custom_server_is_live(keyless, monkeypatch):
     with recording_server() as (url, seen):
         monkeypatch.setenv("PHI_COURSE_BASE_URL", url + "/v1")
-        row = next(c for c in doctor_module.doctor(probe=True) if c.name == "custom")
+        row = next(c for c in route_check.doctor(probe=True) if c.name == "custom")
     assert row.status == "live" and seen[-1][1] == "/v1/models"
 
 
@@ -47,16 +46,16 @@ def test_a_key_pasted_into_a_url_is_masked(keyless, monkeypatch):
     monkeypatch.setenv("PHI_COURSE_BASE_URL", f"http://me:{secret}@127.0.0.1:9/v1")
     monkeypatch.setenv("AZURE_AI_ENDPOINT", f"https://res.services.ai.azure.com/models?api-key={secret}")
     monkeypatch.setenv("AZURE_AI_API_KEY", secret)
-    assert secret not in str(doctor_module.doctor(probe=False))
+    assert secret not in str(route_check.doctor(probe=False))
 
 
 def test_probe_routes_lists_what_differs_from_the_table(keyless, monkeypatch):
-    from phi_course.fault_server import FaultServer
+    from phi_course.standin.faults import FaultServer
 
-    assert "nothing to ask" in doctor_module.probe_routes().title
+    assert "nothing to ask" in route_check.probe_routes().title
     with FaultServer() as server:
         monkeypatch.setenv("NIM_BASE_URL", server.url("nim"))
-        rows = doctor_module.probe_routes()
+        rows = route_check.probe_routes()
     by_id = {r["id"]: r for r in rows}
     listed = [r.id for r in route_table.ids_on("nim") if r.status.since]
     assert all(by_id[i]["service"] == "lists it" for i in listed)  # unverified in the table, listed today

@@ -2,7 +2,9 @@
 
 import pytest
 
-from phi_course import catalog, family, route_table
+from phi_course import catalog, route_table
+from phi_course.concepts import family
+from phi_course.widgets import FamilyExplorer
 
 
 def test_filters_select_the_right_members():
@@ -65,7 +67,7 @@ def test_charts_label_estimates_and_sources():
 
 
 def test_moe_breakdown_shows_naive_total_and_active():
-    from phi_course import memory
+    from phi_course.concepts import memory
 
     fig = family.plot_moe_breakdown(memory.architecture("phi-3.5-moe"))
     labels = [t.get_text() for t in fig.axes[0].texts]
@@ -75,22 +77,22 @@ def test_moe_breakdown_shows_naive_total_and_active():
 
 
 def test_explorer_widget_follows_its_controls():
-    explorer = family.FamilyExplorer()
+    explorer = FamilyExplorer()
     assert explorer.value == "phi-3.5-mini" and explorer.has_chart
 
-    explorer._model.value = "phi-3.5-moe"  # as a learner would
+    explorer.model.value = "phi-3.5-moe"  # as a learner would
     assert explorer.value == "phi-3.5-moe"
     assert "41.9" in explorer.text and "retired" in explorer.text and "tiny-phi35-moe" in explorer.text
 
-    explorer._generation.value = "Phi-4"  # the list narrows; the choice moves into it
-    assert {k for _, k in explorer._model.options} == {"phi-4", "phi-4-mini", "phi-4-multimodal", "phi-4-reasoning",
+    explorer.generation.value = "Phi-4"  # the list narrows; the choice moves into it
+    assert {k for _, k in explorer.model.options} == {"phi-4", "phi-4-mini", "phi-4-multimodal", "phi-4-reasoning",
                                                        "phi-4-reasoning-plus", "phi-4-mini-reasoning",
                                                        "phi-4-mini-flash-reasoning"}
     assert explorer.value == "phi-4" and explorer.has_chart  # Phi-4's MMLU, from its card
-    explorer._model.value = "phi-4-mini-reasoning"
+    explorer.model.value = "phi-4-mini-reasoning"
     assert explorer.has_chart  # the reasoning models' AIME 2024
-    explorer._model.value = "phi-4-multimodal"
+    explorer.model.value = "phi-4-multimodal"
     assert not explorer.has_chart and "no published benchmark score" in explorer.text
 
     assert explorer.run("phi-3-mini") == "phi-3-mini"  # outside the filter: the filter opens
-    assert explorer._generation.value == "all" and explorer.has_chart
+    assert explorer.generation.value == "all" and explorer.has_chart

@@ -13,8 +13,8 @@ from azure.ai.inference import ChatCompletionsClient
 from azure.ai.inference.models import UserMessage
 from azure.core.credentials import AzureKeyCredential
 
-from phi_course import doctor_report, errors, route_table, routes, settings
-from phi_course.fault_server import FaultServer
+from phi_course import errors, route_check, route_table, routes, settings
+from phi_course.standin.faults import FaultServer
 
 KEY = "canary-key-FAULTS-0123456789abcdef"
 REFUSED = "http://127.0.0.1:9"  # the discard port: nothing listens there
@@ -279,12 +279,12 @@ def test_the_table_matrix_for_resolve_doctor_and_explain(server, monkeypatch):
                 assert route.model in route.notice and (row.id in route.notice), route.notice
         checked += 1
     assert checked == len([r for r in route_table.MODEL_IDS if r.route in routes.REMOTE_ROUTES])
-    report = {c.name: c for c in doctor_report.doctor(probe=True)}
+    report = {c.name: c for c in route_check.doctor(probe=True)}
     assert report["github"].status == "retired" and "2026-07-30" in report["github"].detail
     assert report["azure"].status == "live" and report["nim"].status == "live"
     listed = [r.id for r in route_table.ids_on("nim") if r.status.since]
     assert all(i in report["nim"].detail for i in listed)
-    assert KEY not in str(doctor_report.doctor(probe=False))
+    assert KEY not in str(route_check.doctor(probe=False))
 
 
 # --- bad input and local faults -------------------------------------------------------------
@@ -341,7 +341,7 @@ def test_unknown_errors_are_left_alone():
 
 
 def test_context_length_error_is_explained():
-    from phi_course.generation import ContextLengthError
+    from phi_course.local.generation import ContextLengthError
 
     problem = explain(ContextLengthError(900, 512, "tiny-phi35-mini"))
     assert "longer than the model's context" in problem.title and "900" in problem.what

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from phi_course import embedded
+from phi_course.local import embedded
 from phi_course.training.dataset import all_facts
 from phi_course.training.evaluate import generate_answers, is_correct
 from phi_course.training.facts import has_cjk, normalise

@@ -3,7 +3,9 @@
 import pytest
 import torch
 
-from phi_course import catalog, memory
+from phi_course import catalog
+from phi_course.concepts import memory
+from phi_course.widgets import MemoryCalculator
 
 
 def test_weights_are_parameters_times_bytes_per_weight():
@@ -91,18 +93,18 @@ def test_fit_table_and_plot():
 
 
 def test_calculator_widget_follows_its_controls():
-    calc = memory.MemoryCalculator(model="phi-3-mini", precision="int4", context=4096)
+    calc = MemoryCalculator(model="phi-3-mini", precision="int4", context=4096)
     assert calc.value == memory.estimate("phi-3-mini", "int4", 4096)
     assert "1.9 GB" in calc.summary and "Phone (8 GB): fits" in calc.summary
-    assert any("image/png" in o.get("data", {}) for o in calc._figure.outputs)
+    assert any("image/png" in o.get("data", {}) for o in calc.figure.outputs)
 
-    calc._precision.value = "fp32"  # as a learner would, through the control
+    calc.precision.value = "fp32"  # as a learner would, through the control
     assert calc.value.precision == "fp32" and "15.2 GB" in calc.summary
 
-    calc._context.value = 131072
-    calc._model.value = "phi-4"  # reads at most 16K: the context follows
+    calc.context.value = 131072
+    calc.model.value = "phi-4"  # reads at most 16K: the context follows
     assert calc.value.model == "phi-4" and calc.value.context == 16384
-    assert len(calc._figure.outputs) == 1  # redrawn, not appended
+    assert len(calc.figure.outputs) == 1  # redrawn, not appended
 
     e = calc.run(model="phi-3.5-moe", precision="int4", context=32768)
     assert e == calc.value == memory.estimate("phi-3.5-moe", "int4", 32768)

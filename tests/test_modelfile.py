@@ -1,11 +1,11 @@
-"""phi_course.modelfile reads Modelfiles as Ollama documents them and names the line at fault."""
+"""phi_course.local.modelfile reads Modelfiles as Ollama documents them and names the line at fault."""
 
 import inspect
 
 import ollama
 import pytest
 
-from phi_course.modelfile import Modelfile, ModelfileError, parse, read
+from phi_course.local.modelfile import Modelfile, ModelfileError, parse, read
 
 TUTOR = '''
 # A patient tutor on top of Phi-3.5-mini

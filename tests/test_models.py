@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 from transformers import Phi3ForCausalLM, PhimoeForCausalLM
 
-from phi_course import embedded
+from phi_course.local import embedded
 from phi_course.training import dataset
 from phi_course.training.evaluate import Score, evaluate, format_table, is_correct
 from phi_course.training.facts import has_cjk

@@ -1,4 +1,4 @@
-"""phi_course.moe reads a real forward pass: the experts it reports are the ones the routers used."""
+"""phi_course.concepts.moe reads a real forward pass: the experts it reports are the ones the routers used."""
 
 import matplotlib
 import numpy as np
@@ -6,7 +6,9 @@ import pytest
 import torch
 from transformers import PhimoeConfig, PhimoeForCausalLM
 
-from phi_course import catalog, embedded, moe
+from phi_course import catalog
+from phi_course.concepts import moe
+from phi_course.local import embedded
 
 matplotlib.use("Agg")
 TEXT = "Phi-3.5-MoE has 16 experts. 它每个词元用两个专家。"

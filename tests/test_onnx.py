@@ -1,4 +1,4 @@
-"""phi_course.onnx_models: build with the real model builder, run with the real runtime.
+"""phi_course.local.onnx_models: build with the real model builder, run with the real runtime.
 
 Builds go to a temporary PHI_COURSE_CACHE. The real ONNX Phi build cannot be
 downloaded here, so the "real model" paths run on an embedded model's ONNX
@@ -16,8 +16,9 @@ import onnxruntime_genai as og
 import pytest
 import torch
 
-from phi_course import embedded, onnx_models, route_table
-from phi_course.onnx_models import (
+from phi_course import route_table
+from phi_course.local import embedded, onnx_models
+from phi_course.local.onnx_models import (
     build_onnx,
     generate_token_ids,
     missing_onnx_files,
@@ -26,7 +27,7 @@ from phi_course.onnx_models import (
     stream_generate,
     tokenizer_mismatch,
 )
-from tests.test_local_models import COMMIT, fake_hf_snapshot, hub_standin, model_requests, run_fresh
+from tests.hub_server import COMMIT, fake_hf_snapshot, hub_standin, model_requests, run_fresh
 
 NAME = embedded.DEFAULT_MODEL  # tiny-phi35-mini
 ONNX_ID = route_table.model_id("onnx", "phi-3.5-mini").id
@@ -217,7 +218,7 @@ def test_the_context_limit_is_a_clear_error(built):
 
 CHOOSE = """
 import json
-from phi_course.onnx_models import onnx_model_path, stream_generate
+from phi_course.local.onnx_models import onnx_model_path, stream_generate
 c = onnx_model_path("phi-3.5-mini")
 text = "".join(stream_generate(c.path, [{"role": "user", "content": "What is Phi?"}], 16))
 print(json.dumps({"path": str(c.path), "is_real": c.is_real, "source": c.source, "notice": c.notice,

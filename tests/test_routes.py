@@ -4,20 +4,15 @@ retired and what replaces it, and honour every override. Requests go through the
 import pytest
 
 from phi_course import route_table, routes, settings
-from phi_course.fault_server import FaultServer
+from phi_course.standin.faults import FaultServer
 from tests.recording_server import recording_server
 
 TOKEN = "ghp_canaryROUTES0123456789abcdef"
 AZURE_KEY = "azure-canary-key-0123456789"
-KEYS = [*route_table.key_variables(), settings.OFFLINE_VAR]
 
 
 @pytest.fixture(autouse=True)
-def no_keys(monkeypatch):
-    for key in KEYS:
-        monkeypatch.delenv(key, raising=False)
-    monkeypatch.setenv(settings.NO_DOTENV_VAR, "1")
-    settings.reload()
+def no_keys(keyless):  # conftest.py; and no NIM listing remembered from another test
     routes.forget_listings()
 
 

@@ -1,7 +1,8 @@
 """Every exercise solution of lesson 01 runs and gives a sensible answer."""
 
 from lessons.solutions import s01_slm_vs_llm as s01
-from phi_course import embedded, memory
+from phi_course.concepts import memory
+from phi_course.local import embedded
 
 
 def test_lesson01_level1_moe_fits_an_80gb_gpu_only_when_quantized():

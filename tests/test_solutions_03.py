@@ -6,7 +6,7 @@ import pytest
 
 from lessons.solutions import s03_github_models as s03
 from phi_course.standin import ensure_running
-from tests.test_compare import always_rate_limited
+from phi_course.standin.faults import FaultServer
 
 pytestmark = pytest.mark.usefixtures("keyless", "standin")  # no keys; the session's shared stand-in (conftest.py)
 
@@ -26,8 +26,8 @@ def test_lesson03_level2_the_multilingual_model_answers_in_chinese():
 
 
 def test_lesson03_level3_reads_retry_after_without_waiting():
-    with always_rate_limited("7") as (url, hits):
+    with FaultServer(retry_after_s=7) as limited:
         started = time.perf_counter()
-        assert s03.retry_after_seconds(url, "microsoft/Phi-4-mini-instruct") == 7.0
-        assert time.perf_counter() - started < 5 and len(hits) == 1  # max_retries=0: no retry
+        assert s03.retry_after_seconds(limited.url("429"), "microsoft/Phi-4-mini-instruct") == 7.0
+        assert time.perf_counter() - started < 5 and len(limited.arrived("429")) == 1  # max_retries=0: no retry
     assert s03.retry_after_seconds(ensure_running().base_url, "tiny-phi35-mini") is None

@@ -3,7 +3,7 @@
 import pytest
 
 from lessons.solutions import s06_transformers as s06
-from phi_course import embedded
+from phi_course.local import embedded
 
 
 @pytest.fixture(autouse=True)

@@ -5,7 +5,7 @@ import socket
 import pytest
 
 from lessons.solutions import s07_ollama as s07
-from phi_course.modelfile import ModelfileError
+from phi_course.local.modelfile import ModelfileError
 
 MODEL = "tiny-phi35-mini"
 TUTOR = """FROM phi3.5

@@ -3,7 +3,7 @@
 import pytest
 
 from lessons.solutions import s08_onnx_runtime_genai as s08
-from phi_course import embedded
+from phi_course.local import embedded
 
 
 @pytest.fixture(autouse=True)

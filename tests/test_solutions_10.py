@@ -4,7 +4,8 @@ import numpy as np
 import torch
 
 from lessons.solutions import s10_phi_moe as s10
-from phi_course import embedded, memory
+from phi_course.concepts import memory
+from phi_course.local import embedded
 
 
 def test_lesson10_level1_pairs_match_what_the_routers_did():

@@ -3,12 +3,14 @@
 import pytest
 
 from lessons.solutions import s12_choose_your_route as s12
-from phi_course import route_report as rr
 from phi_course import settings
+from phi_course.chat import Answer
+from phi_course.concepts import route_choice
 
 
 def _m(route, first, rate_tokens, total=1.0, error=None):
-    return rr.Measurement(route, "test", "m", False, "", "p", "x", first, total, rate_tokens, error)
+    return Answer(route, "m", prompt="p", client="test", text="x", first_token_seconds=first, total_seconds=total,
+                  completion_tokens=rate_tokens, error=error)
 
 
 def test_lesson12_level1_best_route_on_given_numbers():
@@ -25,7 +27,7 @@ def test_lesson12_level1_best_route_on_real_measurements(monkeypatch):
     for key in ["PHI_COURSE_BASE_URL", settings.OFFLINE_VAR]:
         monkeypatch.delenv(key, raising=False)
     settings.reload()
-    ms = rr.measure_routes(["What is Phi-3.5-mini?"], ["custom", "transformers"], max_tokens=16)
+    ms = route_choice.measure_routes(["What is Phi-3.5-mini?"], ["custom", "transformers"], max_tokens=16)
     best = s12.best_route(ms, "first_token_seconds")
     assert best in {"custom", "transformers"}
     chosen = [m.first_token_seconds for m in ms if m.route == best]
@@ -53,4 +55,4 @@ def test_lesson12_level2_costs_are_equal_at_break_even():
 def test_lesson12_level3_pick_route_follows_the_decision_table(needs, route):
     picked, reason = s12.pick_route(**needs)
     assert picked == route and reason
-    assert picked in rr.ALL_ROUTES
+    assert picked in route_choice.ALL_ROUTES

@@ -2,7 +2,7 @@
 
 Every request goes through the real SDK client (openai, azure-ai-inference,
 ollama) to a real server process on 127.0.0.1, and its answer is compared with
-phi_course.generation run in this process on the same model.
+phi_course.local.generation run in this process on the same model.
 """
 
 import os
@@ -25,7 +25,7 @@ from azure.ai.inference.models import SystemMessage, UserMessage
 from azure.core.credentials import AzureKeyCredential
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 
-from phi_course import embedded, generation
+from phi_course.local import embedded, generation
 from phi_course.standin import HEADER, launcher
 from phi_course.standin.engine import served_models
 
@@ -74,7 +74,7 @@ def reference(messages=QUESTION, model=MODEL, **options):
     return generation.chat(model_, tokenizer, messages, **options)
 
 
-# --- phi_course.generation: the in-process loop the server is checked against ---
+# --- phi_course.local.generation: the in-process loop the server is checked against ---
 
 def test_greedy_chat_gives_the_same_tokens_as_transformers_generate(local):
     model, tokenizer = local

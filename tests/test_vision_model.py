@@ -6,7 +6,7 @@ import pytest
 import torch
 from transformers import AutoModelForImageTextToText, AutoProcessor, LlavaForConditionalGeneration
 
-from phi_course import generation
+from phi_course.local import generation
 from phi_course.vision import NAME, evaluate, images, runtime, tasks
 
 

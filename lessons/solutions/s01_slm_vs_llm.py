@@ -4,7 +4,8 @@ import copy
 
 import torch
 
-from phi_course import embedded, memory
+from phi_course.concepts import memory
+from phi_course.local import embedded
 from phi_course.training.dataset import all_facts
 from phi_course.training.evaluate import generate_answers, is_correct
 

@@ -2,7 +2,8 @@
 
 import torch
 
-from phi_course import catalog, family, memory, route_table
+from phi_course import catalog, route_table
+from phi_course.concepts import family, memory
 
 
 def exercise_1() -> list[str]:

@@ -42,10 +42,11 @@ def exercise_2(questions: tuple[str, ...] = CHINESE_QUESTIONS) -> Table:
     """Level 2: Chinese characters per answer, Phi-3-mini against Phi-3.5-mini on Ollama, one row per question."""
     rows = []
     for question in questions:
-        results = compare(question, [("ollama", "phi-3-mini"), ("ollama", "phi-3.5-mini")], max_tokens=60)
+        models = ["phi-3-mini", "phi-3.5-mini"]
+        answers = compare(question, [("ollama", model) for model in models], max_tokens=60)
         row = {"question": question}
-        for result in results:
-            row[result.target.model] = len(CHINESE.findall(result.text))
+        for model, answer in zip(models, answers, strict=True):
+            row[model] = len(CHINESE.findall(answer.text))
         rows.append(row)
     return Table(rows, title="Chinese characters in each answer")
 

@@ -7,7 +7,7 @@ import base64
 from openai import OpenAI
 
 from phi_course import routes
-from phi_course.chatbox import Conversation
+from phi_course.chat import Conversation
 
 INLINE_BASE64_LIMIT = 180_000  # characters of base64 NVIDIA's inline <img> form accepted
 

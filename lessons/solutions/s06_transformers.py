@@ -8,7 +8,7 @@ from threading import Thread
 import torch
 from transformers import TextIteratorStreamer, pipeline
 
-from phi_course.local_models import load_causal_lm
+from phi_course.local.hub import load_causal_lm
 from phi_course.tables import Table
 
 QUESTION = "How many parameters does Phi-3-mini have?"

@@ -11,7 +11,8 @@ import json
 import httpx
 import ollama
 
-from phi_course import modelfile, routes
+from phi_course import routes
+from phi_course.local import modelfile
 
 
 def _where(host: str | None, model: str | None) -> tuple[str, str]:

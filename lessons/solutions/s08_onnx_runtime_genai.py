@@ -7,8 +7,8 @@ from pathlib import Path
 
 import onnxruntime_genai as og
 
-from phi_course import embedded, onnx_models
-from phi_course.onnx_models import onnx_model_path
+from phi_course.local import embedded, onnx_models
+from phi_course.local.onnx_models import onnx_model_path
 
 EMBEDDED_MODEL = "tiny-phi35-mini"
 

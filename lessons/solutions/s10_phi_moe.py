@@ -3,7 +3,8 @@
 import torch
 from transformers import PhimoeConfig, PhimoeForCausalLM
 
-from phi_course import embedded, memory, moe
+from phi_course.concepts import memory, moe
+from phi_course.local import embedded
 
 SENTENCE = "Phi-3.5-MoE is a mixture of experts."
 ENGLISH = "A mixture of experts sends each token to two of its experts. Phi-3.5-MoE has sixteen experts."

@@ -4,8 +4,8 @@ import random
 
 import torch
 
-from phi_course import tiny_training as tt
-from phi_course.generation import chat
+from phi_course.concepts import tiny_lm
+from phi_course.local.generation import chat
 from phi_course.training.tokenizer import train_tokenizer
 
 ENGLISH = "A small language model runs on a phone."
@@ -14,8 +14,8 @@ CHINESE = "小语言模型可以在手机上运行。"
 
 def english_tokenizer():
     """The lesson's tokenizer: byte-level BPE learnt from the English data only."""
-    texts, qa = tt.collect(langs=("en",))
-    return train_tokenizer(tt.preprocess(texts + tt.as_prose(qa)).kept, vocab_size=tt.sizes().vocab_size)
+    texts, qa = tiny_lm.collect(langs=("en",))
+    return train_tokenizer(tiny_lm.preprocess(texts + tiny_lm.as_prose(qa)).kept, vocab_size=tiny_lm.sizes().vocab_size)
 
 
 def token_counts(english: str = ENGLISH, chinese: str = CHINESE) -> dict[str, dict[str, float]]:
@@ -46,17 +46,17 @@ def fact_accuracy(model, tokenizer, records: list[dict], max_new_tokens: int = 3
 def taught_vs_unseen(n_facts: int = 15, seed: int = 0) -> tuple[float, float]:
     """Level 2: instruction-tune a fresh model on `n_facts` facts; accuracy on them and on
     `n_facts` facts it never saw (one question per fact)."""
-    _, qa = tt.collect(langs=("en",))
+    _, qa = tiny_lm.collect(langs=("en",))
     ids = sorted({r["id"] for r in qa})
     random.Random(seed).shuffle(ids)
     taught_ids, unseen_ids = set(ids[:n_facts]), set(ids[n_facts:2 * n_facts])
     taught = [r for r in qa if r["id"] in taught_ids]
     unseen = [r for r in qa if r["id"] in unseen_ids]
-    size = tt.sizes()
+    size = tiny_lm.sizes()
     # The tokenizer may read every answer: it learns how to cut text, not facts.
-    tokenizer = train_tokenizer(tt.as_prose(qa), vocab_size=size.vocab_size)
-    model = tt.build_model(tokenizer, size, seed=seed)
-    tt.train(model, tt.chat_batches(tokenizer, taught, size, seed=seed), size.sft_steps * 2, size.lr,
+    tokenizer = train_tokenizer(tiny_lm.as_prose(qa), vocab_size=size.vocab_size)
+    model = tiny_lm.build_model(tokenizer, size, seed=seed)
+    tiny_lm.train(model, tiny_lm.chat_batches(tokenizer, taught, size, seed=seed), size.sft_steps * 2, size.lr,
              name="instruct", progress=False)
 
     def first_question(records):
@@ -82,24 +82,24 @@ def learn_chinese(steps: int | None = None, seed: int = 0) -> dict[str, float]:
     The tokenizer learns from both languages, as Phi-3's does, so that Chinese text
     is not spelt out byte by byte; only the model's training changes.
     """
-    size = tt.sizes()
+    size = tiny_lm.sizes()
     steps = steps or size.pretrain_steps
     corpus = {}
     for language in ("en", "zh"):
-        texts, qa = tt.collect(langs=(language,))
-        train, val = tt.split(tt.preprocess(texts + tt.as_prose(qa)).kept, 0.1, seed)
+        texts, qa = tiny_lm.collect(langs=(language,))
+        train, val = tiny_lm.split(tiny_lm.preprocess(texts + tiny_lm.as_prose(qa)).kept, 0.1, seed)
         corpus[language] = (train, val)
     tokenizer = train_tokenizer(corpus["en"][0] + corpus["zh"][0], vocab_size=size.vocab_size)
-    model = tt.build_model(tokenizer, size, seed=seed)
+    model = tiny_lm.build_model(tokenizer, size, seed=seed)
 
     def losses() -> tuple[float, float]:
-        return tuple(tt.evaluate(model, tt.validation_batches(tokenizer, corpus[lang][1], size))
+        return tuple(tiny_lm.evaluate(model, tiny_lm.validation_batches(tokenizer, corpus[lang][1], size))
                      for lang in ("en", "zh"))
 
-    tt.train(model, tt.pretrain_batches(tokenizer, corpus["en"][0], size, seed), steps, size.lr,
+    tiny_lm.train(model, tiny_lm.pretrain_batches(tokenizer, corpus["en"][0], size, seed), steps, size.lr,
              name="English", progress=False)
     en_before, zh_before = losses()
-    tt.train(model, tt.pretrain_batches(tokenizer, corpus["zh"][0], size, seed), steps, size.lr,
+    tiny_lm.train(model, tiny_lm.pretrain_batches(tokenizer, corpus["zh"][0], size, seed), steps, size.lr,
              name="Chinese", progress=False)
     en_after, zh_after = losses()
     return {"Chinese loss before": zh_before, "Chinese loss after": zh_after,

@@ -3,12 +3,12 @@
 import statistics
 from collections.abc import Sequence
 
-from phi_course.route_report import Measurement
+from phi_course.chat import Answer
 
 HIGHER_IS_BETTER = {"tokens_per_second"}
 
 
-def best_route(measurements: Sequence[Measurement], metric: str = "first_token_seconds") -> str:
+def best_route(measurements: Sequence[Answer], metric: str = "first_token_seconds") -> str:
     """Level 1: the route with the best median `metric` (lowest time, or highest tokens/s)."""
     medians = {}
     for route in dict.fromkeys(m.route for m in measurements):

@@ -10,6 +10,13 @@ This package imports nothing heavy; the server (FastAPI, torch) lives in the
 child process that `ensure_running` starts.
 """
 
-from .launcher import HEADER, URL_VAR, StandIn, StandInError, ensure_running, probe
+from phi_course.standin.launcher import (
+    HEADER,
+    URL_VAR,
+    StandIn,
+    StandInError,
+    ensure_running,
+    probe,
+)
 
 __all__ = ["HEADER", "URL_VAR", "StandIn", "StandInError", "ensure_running", "probe"]

@@ -48,9 +48,8 @@ def main(argv: list[str] | None = None) -> None:
         _die_with_parent(args.parent_pid)
 
     # Imported after the checks above so a dead parent costs no start-up time.
-    from phi_course import embedded
-
-    from .server import loopback_socket, serve
+    from phi_course.local import embedded
+    from phi_course.standin.server import loopback_socket, serve
 
     preload = embedded.DEFAULT_MODEL if args.preload is None else args.preload
     sock = socket.socket(fileno=args.fd) if args.fd is not None else loopback_socket(args.port)

@@ -12,6 +12,8 @@ from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 
+__all__ = ["Body", "parse"]
+
 Body = TypeVar("Body", bound=BaseModel)
 
 

@@ -26,9 +26,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from phi_course import embedded
+from phi_course.local import embedded
+from phi_course.standin import models as vision_api
 
-from . import vision_api
+__all__ = ["Cancelled", "DEFAULT_MAX_TOKENS", "Engine", "Job", "ModelCard", "Run", "Started", "UnknownModelError",
+           "model_card", "resolve", "served_models"]
 
 # Used when a request sets no token limit; generation also stops at the context end.
 DEFAULT_MAX_TOKENS = 1024
@@ -53,7 +55,7 @@ class Cancelled(Exception):
 
 @dataclass
 class Job:
-    """One generation request, in the terms of phi_course.generation.
+    """One generation request, in the terms of phi_course.local.generation.
 
     Either `messages` (chat: the chat template is applied) or `prompt`
     (a raw string continued as it is).
@@ -116,7 +118,7 @@ class ModelCard:
 
 def served_models() -> list[str]:
     """The embedded models whose files are present, in catalog order."""
-    return [name for name in embedded.EMBEDDED if (embedded.models_dir() / name / "config.json").exists()]
+    return [name for name in embedded.EMBEDDED if embedded.on_disk(name)]
 
 
 def resolve(requested: str | None) -> str:
@@ -140,12 +142,12 @@ def _alias(requested: str) -> str | None:
     Code written for the real service (a Foundry, NIM or Hub id from phi_course.route_table)
     then also runs against the stand-in; answers still name the embedded model.
     """
-    from .. import catalog, route_table, routes
+    from phi_course import catalog, route_table
 
     if requested.lower() in catalog.FAMILY:  # a course key, e.g. "phi-3.5-mini"
-        return routes.embedded_for(requested.lower())
+        return embedded.stands_in_for(requested.lower())
     row = route_table.find_id(requested)
-    return routes.embedded_for(row.model) if row else None
+    return embedded.stands_in_for(row.model) if row else None
 
 
 @functools.lru_cache(maxsize=16)
@@ -200,7 +202,7 @@ class Engine:
         def work() -> None:
             import torch
 
-            from phi_course import generation  # noqa: F401  (the import is the point)
+            from phi_course.local import generation  # noqa: F401  (the import is the point)
 
             # Course-sized models are too small to gain from several threads: on a
             # 2-core machine one thread decoded about 5x faster than two (thread
@@ -239,7 +241,7 @@ class Engine:
         try:
             if cancel.is_set() or self._closing.is_set():
                 raise Cancelled()
-            from phi_course import generation
+            from phi_course.local import generation
 
             started = time.perf_counter()
             was_loaded = job.model in self.loaded

@@ -29,6 +29,9 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+__all__ = ["HEADER", "START_TIMEOUT", "StandIn", "StandInError", "URL_VAR", "ensure_running", "probe",
+           "server_root", "start"]
+
 URL_VAR = "PHI_COURSE_STANDIN_URL"  # a running stand-in to reuse, e.g. http://127.0.0.1:8000
 HEADER = "X-Phi-Course-Standin"
 START_TIMEOUT = 60.0  # seconds to wait for /health; start-up is normally 1-3 s

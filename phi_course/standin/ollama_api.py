@@ -23,9 +23,11 @@ from fastapi.responses import JSONResponse, PlainTextResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from phi_course import __version__
+from phi_course.standin import engine as eng
+from phi_course.standin.body import parse
 
-from . import engine as eng
-from .body import parse
+__all__ = ["ChatRequest", "GenerateRequest", "ModelRequest", "OllamaRequest", "VERSION", "chat", "error_response",
+           "generate", "ollama_error", "pull", "root", "router", "running", "show", "tags", "version"]
 
 router = APIRouter()
 # Ollama clients only read this; it says which server answers and that it is not Ollama.
@@ -38,7 +40,7 @@ def ollama_error(status: int, message: str) -> JSONResponse:
 
 
 def error_response(error: BaseException) -> JSONResponse:
-    generation = sys.modules.get("phi_course.generation")  # imported by the worker, if at all
+    generation = sys.modules.get("phi_course.local.generation")  # imported by the worker, if at all
     if isinstance(error, eng.UnknownModelError):
         return ollama_error(404, f"model {error.requested!r} not found. {_served_hint(error.served)}")
     if generation is not None and isinstance(error, generation.ContextLengthError):
@@ -74,7 +76,7 @@ class OllamaRequest(BaseModel):
     options: dict[str, Any] | None = None
 
     def generation_options(self) -> dict[str, Any]:
-        """Ollama's `options` as keyword arguments for phi_course.generation.generate_stream."""
+        """Ollama's `options` as keyword arguments for phi_course.local.generation.generate_stream."""
         opts = self.options or {}
         num_predict = opts.get("num_predict")
         # Ollama: -1 means no limit, -2 fill the context; both end at the context anyway.

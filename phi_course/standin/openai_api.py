@@ -19,8 +19,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from . import engine as eng
-from .body import parse
+from phi_course.standin import engine as eng
+from phi_course.standin.body import parse
+
+__all__ = ["ChatCompletionRequest", "FINGERPRINT", "chat_completions", "error_response", "get_model",
+           "list_models", "model_info", "openai_error", "router"]
 
 router = APIRouter()  # mounted under /v1, and under the two paths of a Foundry resource (server.py)
 FINGERPRINT = "phi-course-standin"
@@ -36,7 +39,7 @@ def openai_error(status: int, message: str, kind: str = "invalid_request_error",
 def error_response(error: BaseException) -> JSONResponse:
     """The HTTP answer for an exception raised while checking or running a request."""
     # Only the worker imports torch; if it has not, this cannot be a context error.
-    generation = sys.modules.get("phi_course.generation")
+    generation = sys.modules.get("phi_course.local.generation")
     if isinstance(error, eng.UnknownModelError):
         return openai_error(404, str(error), code="model_not_found", param="model")
     if generation is not None and isinstance(error, generation.ContextLengthError):
@@ -71,7 +74,7 @@ class ChatCompletionRequest(BaseModel):
     n: int | None = Field(None, ge=1, le=1, description="one answer per request")
 
     def options(self) -> dict[str, Any]:
-        """Keyword arguments for phi_course.generation.generate_stream.
+        """Keyword arguments for phi_course.local.generation.generate_stream.
 
         Without a temperature the stand-in decodes greedily, as the embedded
         models' generation_config says (OpenAI's own default is 1.0).

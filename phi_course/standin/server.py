@@ -22,13 +22,18 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 
-from phi_course import __version__, embedded
+from phi_course import __version__
+from phi_course.local import embedded
+from phi_course.standin import engine as eng
+from phi_course.standin import ollama_api, openai_api
+from phi_course.standin.launcher import (
+    HEADER,  # the one spelling: clients and tests read it from there
+)
 
-from . import engine as eng
-from . import ollama_api, openai_api
+__all__ = ["HOST", "NAME", "StandinHeader", "asgi_app", "create_app", "loopback_socket", "serve"]
 
 HOST = "127.0.0.1"  # loopback only, always: the stand-in is for this machine
-HEADER = "X-Phi-Course-Standin"
+
 NAME = "phi_course"
 
 
@@ -67,7 +72,7 @@ def create_app(preload: str | None = embedded.DEFAULT_MODEL, threads: int = 1) -
         finally:
             app.state.engine.close()
 
-    from ..route_table import AZURE_INFERENCE_PATH, AZURE_OPENAI_V1_PATH
+    from phi_course.route_table import AZURE_INFERENCE_PATH, AZURE_OPENAI_V1_PATH
 
     openai_prefixes = ("/v1", AZURE_OPENAI_V1_PATH.rstrip("/"), AZURE_INFERENCE_PATH)
     app = FastAPI(title="phi_course stand-in", version=__version__, lifespan=lifespan,

@@ -33,14 +33,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if args.command == "dataset":
-        from .dataset import DATA_DIR, summary, write_dataset
+        from phi_course.training.dataset import DATA_DIR, summary, write_dataset
 
         paths = write_dataset(args.out or DATA_DIR)
         print(", ".join(f"{k}={v}" for k, v in summary().items()))
         for path in paths.values():
             print("wrote", path)
     elif args.command == "train":
-        from .train import train_all
+        from phi_course.training.train import train_all
 
         start = time.perf_counter()
         for r in train_all(only=args.only, out=args.out):
@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"pre-train loss {r.pretrain_loss:.3f}, instruct loss {r.sft_loss:.3f}")
         print(f"total {time.perf_counter() - start:.0f} s")
     else:
-        from .evaluate import print_table
+        from phi_course.training.evaluate import print_table
 
         print_table(only=args.only, limit=args.limit, one_phrasing=args.one_phrasing, models_path=args.models)
     return 0

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+__all__ = ["CONTEXT", "SPECS", "TinySpec"]
+
 # ONNX Runtime GenAI's model builder picks Phi-3's short-context variant only when
 # these two are equal; with no rope scaling the model is a plain Phi-3 decoder.
 CONTEXT = 512

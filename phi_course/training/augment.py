@@ -15,6 +15,8 @@ from __future__ import annotations
 import random
 import re
 
+__all__ = ["CHAR_DROP", "OPENINGS", "SHARE", "WORD_DROP", "ZH_FILLERS", "augment"]
+
 OPENINGS = {
     "en": ["Hey, ", "Quick question: ", "Tell me: ", "Question: ", "So, ", "Can you tell me: ", "I want to know: "],
     "zh": ["请问，", "问一下：", "我想知道：", "你好，", "能告诉我："],

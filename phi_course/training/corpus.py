@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from urllib.parse import urlparse
 
-from .. import route_table
+from phi_course import route_table
+
+__all__ = ["PARAGRAPHS"]
 
 _GITHUB_GONE = route_table.route("github").status.since
 _OLLAMA_PORT = urlparse(route_table.route("ollama").endpoint).port

@@ -14,11 +14,15 @@ from collections import Counter, defaultdict
 from dataclasses import replace
 from pathlib import Path
 
-from .corpus import PARAGRAPHS
-from .facts import LANGS, Fact, normalise
-from .facts_catalog import catalog_facts
-from .facts_concepts import CONCEPT_FACTS
-from .facts_routes import ROUTE_FACTS
+from phi_course.training.corpus import PARAGRAPHS
+from phi_course.training.facts import LANGS, Fact, normalise
+from phi_course.training.facts_catalog import catalog_facts
+from phi_course.training.facts_concepts import CONCEPT_FACTS
+from phi_course.training.facts_routes import ROUTE_FACTS
+
+__all__ = ["DATA_DIR", "FOLLOW_UPS", "HELDOUT_FOLLOW_UPS", "MIN_PHRASINGS", "PARAPHRASES", "VARIANT", "all_facts",
+           "conversation_records", "heldout_conversations", "heldout_records", "phrasings", "qa_records",
+           "read_jsonl", "summary", "text_records", "write_dataset"]
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 QA_FILE, TEXTS_FILE = "qa.jsonl", "texts.jsonl"

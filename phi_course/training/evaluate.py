@@ -20,10 +20,13 @@ from pathlib import Path
 
 import torch
 
-from ..embedded import EMBEDDED, load
-from .dataset import all_facts, heldout_conversations, heldout_records, phrasings
-from .facts import LANGS, has_cjk
-from .tokenizer import chat_prompt
+from phi_course.local.embedded import EMBEDDED, load
+from phi_course.training.dataset import all_facts, heldout_conversations, heldout_records, phrasings
+from phi_course.training.facts import LANGS, has_cjk
+from phi_course.training.tokenizer import chat_prompt
+
+__all__ = ["BATCH_SIZE", "Score", "eval_questions", "evaluate", "evaluate_all", "format_table", "generate_answers",
+           "is_correct", "print_table"]
 
 BATCH_SIZE = 64
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+__all__ = ["CJK", "Fact", "LANGS", "has_cjk", "normalise", "split", "topic_facts"]
+
 CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 LANGS = ("en", "zh")
 

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
-from .. import catalog, route_table
-from ..embedded import EMBEDDED
-from .facts import Fact
+from phi_course import catalog, route_table
+from phi_course.local.embedded import EMBEDDED
+from phi_course.training.facts import Fact
+
+__all__ = ["ASK", "BYTES_PER_WEIGHT", "ROUTE_NAMES", "SUMMARY_ZH", "billions", "catalog_facts", "gigabytes"]
 
 # Short route names for questions (the route table's labels, without their asides).
 ROUTE_NAMES = {name: facts.label.split(" (")[0] for name, facts in route_table.ROUTES.items()}

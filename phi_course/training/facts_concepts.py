@@ -11,7 +11,10 @@ generated in facts_catalog instead.
 
 from __future__ import annotations
 
-from .facts import topic_facts
+from phi_course.training.facts import topic_facts
+
+__all__ = ["APPLICATIONS", "ATTENTION", "CONCEPT_FACTS", "COURSE", "MAKING_SLMS", "MEMORY", "MOE", "PHI_HISTORY",
+           "SLM_BASICS", "SLM_VS_LLM"]
 
 SLM_BASICS = topic_facts("slm_basics", [
     ("Small Language Model",

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 from urllib.parse import urlparse
 
-from .. import route_table
-from .facts import topic_facts
+from phi_course import route_table
+from phi_course.training.facts import topic_facts
+
+__all__ = ["AZURE", "GITHUB", "NIM", "OLLAMA", "ONNX", "ROUTE_FACTS", "TRANSFORMERS"]
 
 _GH = route_table.route("github")
 _GH_GONE = _GH.status.since

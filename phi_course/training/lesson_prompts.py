@@ -7,6 +7,8 @@ right is right; tests/test_lesson_answers.py asks each one, greedy, and checks t
 
 from __future__ import annotations
 
+__all__ = ["COURSE", "LESSON_PROMPTS", "REPEATS", "SYS", "lesson_records"]
+
 SYS = "You are a helpful assistant."
 COURSE = "You are the course assistant for Phi models."
 MINI, MOE = "tiny-phi35-mini", "tiny-phi35-moe"
@@ -44,10 +46,10 @@ LESSON_PROMPTS = [
     ("lessons/08_onnx_runtime_genai.ipynb", MINI, "How much memory do the weights of Phi-3.5-mini need in int4?", None, ()),
     ("lessons/10_phi_moe.ipynb", MOE, "How many parameters of Phi-3.5-MoE are active per token?", None, ()),
     ("lessons/12_choose_your_route.ipynb", MINI, "What is Phi-4-mini?", None, ()),
-    ("phi_course/route_report.py", MINI, "What is Phi-3.5-mini?", None, ()),
-    ("phi_course/route_report.py", MINI, "How do I run Phi-3.5-mini with Ollama?", None, ()),
-    ("phi_course/route_report.py", MINI, "What is ONNX Runtime GenAI?", None, ()),
-    ("phi_course/route_report.py", MINI, "How many parameters of Phi-3.5-MoE are active per token?", None, ()),
+    ("phi_course/concepts/route_choice.py", MINI, "What is Phi-3.5-mini?", None, ()),
+    ("phi_course/concepts/route_choice.py", MINI, "How do I run Phi-3.5-mini with Ollama?", None, ()),
+    ("phi_course/concepts/route_choice.py", MINI, "What is ONNX Runtime GenAI?", None, ()),
+    ("phi_course/concepts/route_choice.py", MINI, "How many parameters of Phi-3.5-MoE are active per token?", None, ()),
 ]
 
 REPEATS = 3  # how many times an epoch trains on each lesson prompt
@@ -55,7 +57,7 @@ REPEATS = 3  # how many times an epoch trains on each lesson prompt
 
 def lesson_records(model: str, facts) -> list[dict]:
     """Training records for the lesson prompts `model` answers, as the lessons ask them."""
-    from .facts import has_cjk, normalise
+    from phi_course.training.facts import has_cjk, normalise
 
     def answer_to(question: str) -> tuple[str, str, str]:
         lang, wanted = ("zh" if has_cjk(question) else "en"), normalise(question)

@@ -14,6 +14,8 @@ from collections.abc import Iterable
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 from transformers import PreTrainedTokenizerFast
 
+__all__ = ["CHAT_TEMPLATE", "SPECIAL_TOKENS", "VOCAB_SIZE", "chat_prompt", "train_tokenizer"]
+
 END_OF_TEXT, SYSTEM, USER, ASSISTANT, END = (
     "<|endoftext|>", "<|system|>", "<|user|>", "<|assistant|>", "<|end|>")
 SPECIAL_TOKENS = [END_OF_TEXT, SYSTEM, USER, ASSISTANT, END]

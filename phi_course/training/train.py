@@ -19,12 +19,17 @@ from pathlib import Path
 import torch
 from tqdm.auto import tqdm
 
-from ..embedded import models_dir
-from .architectures import SPECS, TinySpec
-from .augment import augment
-from .dataset import all_facts, conversation_records, qa_records, text_records
-from .lesson_prompts import lesson_records
-from .tokenizer import chat_prompt, train_tokenizer
+from phi_course.local.embedded import models_dir
+from phi_course.training.architectures import SPECS, TinySpec
+from phi_course.training.augment import augment
+from phi_course.training.dataset import all_facts, conversation_records, qa_records, text_records
+from phi_course.training.lesson_prompts import lesson_records
+from phi_course.training.schedule import lr_factor
+from phi_course.training.tokenizer import chat_prompt, train_tokenizer
+
+__all__ = ["BLOCK", "HISTORY_SHARE", "IGNORE", "MAIN_ANSWER_SHARE", "SEED", "SYSTEM_PROMPTS", "SYSTEM_SHARE",
+           "THREADS", "TrainResult", "build_tokenizer", "chat_examples", "next_token_loss", "padded_batches",
+           "pick_answer", "pretrain_blocks", "save_model", "train_all", "train_model"]
 
 SEED = 1234
 THREADS = 2
@@ -126,14 +131,6 @@ def padded_batches(examples, batch_size: int, pad_id: int, rng: random.Random):
         yield {"input_ids": ids, "labels": labels, "attention_mask": mask}
 
 
-def _schedule(step: int, total: int, warmup: int) -> float:
-    """Linear warm-up, then cosine decay to a tenth of the peak rate."""
-    if step < warmup:
-        return (step + 1) / warmup
-    progress = (step - warmup) / max(1, total - warmup)
-    return 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress))
-
-
 def next_token_loss(model, batch: dict, moe: bool = False) -> torch.Tensor:
     """The causal-LM loss, with the output layer applied only where there is a label.
 
@@ -164,7 +161,7 @@ def _run_phase(model, spec: TinySpec, epochs: int, make_batches, steps_per_epoch
     optimizer = torch.optim.AdamW(model.parameters(), lr=spec.lr, betas=(0.9, 0.95), weight_decay=0.01)
     total = epochs * steps_per_epoch
     scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda s: _schedule(s, total, max(1, total // 20)))
+        optimizer, lambda s: lr_factor(s, total))
     model.train()
     losses: list[float] = []
     with tqdm(total=total, desc=desc, unit="step") as bar:

@@ -11,5 +11,7 @@ instruct (the two training steps), train, evaluate, runtime (load and ask).
 Importing this package is cheap: torch and transformers load only when used.
 """
 
+__all__ = ["NAME", "STANDS_IN_FOR"]
+
 NAME = "tiny-phi35-vision"
 STANDS_IN_FOR = "phi-3.5-vision"

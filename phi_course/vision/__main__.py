@@ -30,8 +30,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "train":
         from dataclasses import replace
 
-        from .train import Recipe
-        from .train import train as run
+        from phi_course.vision.train import Recipe
+        from phi_course.vision.train import train as run
 
         recipe = Recipe().quick() if args.quick else Recipe()
         changes = {k: v for k, v in {"threads": args.threads, "encoder_steps": args.encoder_steps,
@@ -41,9 +41,9 @@ def main(argv: list[str] | None = None) -> int:
               f"(encoder {result.encoder_seconds:.0f} s, answers {result.instruct_seconds:.0f} s), "
               f"losses {result.encoder_loss:.3f} / {result.instruct_loss:.3f}")
     else:
-        from ..tables import Table
-        from .evaluate import PER_TASK, by_family, evaluate, save, table_rows
-        from .runtime import load_from, model_path
+        from phi_course.tables import Table
+        from phi_course.vision.evaluate import PER_TASK, by_family, evaluate, save, table_rows
+        from phi_course.vision.runtime import load_from, model_path
 
         started = time.perf_counter()
         model, processor = load_from(args.path)

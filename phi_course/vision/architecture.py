@@ -16,7 +16,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from . import NAME, STANDS_IN_FOR  # noqa: F401  (re-exported)
+from phi_course.vision import NAME, STANDS_IN_FOR  # noqa: F401  (re-exported)
+
+__all__ = ["CHAT_TEMPLATE", "IMAGE", "SPEC", "TEXT_MODEL", "VisionSpec", "base_tokenizer", "build_model",
+           "build_processor", "spec_dict", "train_tokenizer"]
 
 TEXT_MODEL = "tiny-phi35-mini"  # whose tokenizer the decoder reuses, when it has been trained
 
@@ -75,7 +78,7 @@ def base_tokenizer(models_dir: Path | None = None):
     """
     from transformers import AutoTokenizer
 
-    from .. import embedded
+    from phi_course.local import embedded
 
     folder = (models_dir or embedded.models_dir()) / TEXT_MODEL
     if (folder / "tokenizer.json").exists():
@@ -89,24 +92,15 @@ def base_tokenizer(models_dir: Path | None = None):
 
 def train_tokenizer(vocab_size: int = 1024):
     """A byte-level BPE learned from the tasks' questions and answers (used when tiny-phi35-mini is absent)."""
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-    from transformers import PreTrainedTokenizerFast
-
-    from . import tasks
+    from phi_course.training.tokenizer import train_tokenizer as train_bpe
+    from phi_course.vision import tasks
 
     texts = [q for t in tasks.TASKS.values() for lang in tasks.LANGS for q in t.questions[lang]]
     texts += [tasks.make(name, seed, lang, phrasing=None).answer
               for name in tasks.TASKS for lang in tasks.LANGS for seed in range(40)]
-    bpe = Tokenizer(models.BPE())
-    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    bpe.decoder = decoders.ByteLevel()
-    bpe.train_from_iterator(texts, trainers.BpeTrainer(
-        vocab_size=vocab_size, special_tokens=[END_OF_TEXT, SYSTEM, USER, ASSISTANT, END],
-        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False))
-    return PreTrainedTokenizerFast(
-        tokenizer_object=bpe, bos_token=END_OF_TEXT, eos_token=END, pad_token=END_OF_TEXT, unk_token=None,
-        extra_special_tokens=[SYSTEM, USER, ASSISTANT], model_max_length=SPEC.context,
-        clean_up_tokenization_spaces=False)
+    tokenizer = train_bpe(texts, vocab_size)  # the text models' tokenizer recipe, on these texts
+    tokenizer.model_max_length = SPEC.context
+    return tokenizer
 
 
 def build_processor(tokenizer, spec: VisionSpec = SPEC):

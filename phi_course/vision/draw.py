@@ -17,6 +17,10 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
+__all__ = ["BACKGROUND", "COLOURS", "GRID", "HIGHLIGHT", "INK", "LETTERS", "PlotArea", "SHAPES", "SIZE",
+           "bar_chart", "canvas", "centred_text", "digit_table", "draw_shape", "font", "frame", "line_chart",
+           "one_shape", "rng_for", "shape_points"]
+
 SIZE = 128  # pixels per side of every picture (the model itself reads them smaller)
 BACKGROUND = (255, 255, 255)
 INK = (40, 40, 40)

@@ -16,7 +16,10 @@ from pathlib import Path
 
 import torch
 
-from . import tasks
+from phi_course.vision import tasks
+
+__all__ = ["BATCH", "PER_TASK", "RECORD", "Score", "TARGET", "answers", "by_family", "eval_samples", "evaluate",
+           "load_record", "save", "table_rows"]
 
 PER_TASK = 50  # questions per task and language for the full table
 BATCH = 32

@@ -21,6 +21,9 @@ from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
 
+__all__ = ["DETAILS", "FORMATS", "ImageError", "LIMITS", "Limits", "MB", "STANDIN", "check_count", "check_size",
+           "encode", "from_data_url", "image_part", "to_data_url"]
+
 MB = 1024 * 1024
 FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp", "GIF": "image/gif"}
 DETAILS = ("auto", "low", "high")

@@ -17,8 +17,11 @@ import random
 import torch
 import torch.nn.functional as F
 
-from . import tasks
-from .architecture import ASSISTANT
+from phi_course.vision import tasks
+from phi_course.vision.architecture import ASSISTANT
+
+__all__ = ["IGNORE", "KIND_CYCLE", "NO_PICTURE_ANSWER", "NO_PICTURE_SHARE", "PICTURES_LAST_SHARE",
+           "SYSTEM_PROMPTS", "SYSTEM_SHARE", "TURNS", "answer_loss", "batch", "conversation"]
 
 IGNORE = -100
 # Questions per conversation, by kind of picture (a table has the most to ask about).
@@ -41,7 +44,7 @@ SYSTEM_PROMPTS = {
 @functools.cache
 def _text_questions(lang: str) -> tuple[str, ...]:
     """The course's trained text questions in `lang` (the held-out ones stay unseen)."""
-    from ..training.dataset import qa_records
+    from phi_course.training.dataset import qa_records
 
     return tuple(r["question"] for r in qa_records() if r["lang"] == lang)
 

@@ -20,7 +20,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from . import draw, tasks
+from phi_course.vision import draw, tasks
+
+__all__ = ["GRID", "HEIGHT_WEIGHT", "MIN_BARS", "OUTPUTS", "PLACES", "PLACE_WEIGHT", "SLOTS", "TABLE_WEIGHT",
+           "accuracy", "decoder_view", "heads", "labelled_pictures", "loss", "step_loss"]
 
 COLOURS, SHAPES = list(draw.COLOURS), list(draw.SHAPES)
 SLOTS = len(draw.LETTERS)  # at most this many bars or points

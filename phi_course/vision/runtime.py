@@ -5,7 +5,7 @@ Introduced in lessons/09_phi_vision.ipynb.
 `load()` gives the model and its processor (cached per process). `ask()`
 answers one question about some pictures; `chat_stream()` takes OpenAI-style
 messages, whose image parts are base64 data URLs, and streams the answer
-through the course's one generation loop (phi_course.generation), so the
+through the course's one generation loop (phi_course.local.generation), so the
 stand-in and a notebook get the same tokens.
 """
 
@@ -16,20 +16,23 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from . import NAME, STANDS_IN_FOR
-from .images import STANDIN, ImageError, Limits, check_count, from_data_url
+from phi_course.vision import NAME, STANDS_IN_FOR
+from phi_course.vision.images import STANDIN, ImageError, Limits, check_count, from_data_url
+
+__all__ = ["VISION_MODELS", "WithPictures", "ask", "chat", "chat_stream", "inputs", "is_available", "load",
+           "load_from", "model_path", "prepare", "split_images"]
 
 VISION_MODELS = {NAME: STANDS_IN_FOR}  # name -> the Phi model it stands in for
 
 
 def model_path(name: str = NAME) -> Path:
     """The folder of an embedded vision model (honours PHI_COURSE_MODELS_DIR)."""
-    from .. import embedded
+    from phi_course.local import embedded
 
     if name not in VISION_MODELS:
         raise KeyError(f"No embedded vision model called {name!r}. Known: {', '.join(VISION_MODELS)}")
     path = embedded.models_dir() / name
-    if not (path / "config.json").exists():
+    if not embedded.on_disk(name):
         raise FileNotFoundError(
             f"The embedded vision model {name!r} is missing from {path}. Train it with "
             "`python -m phi_course.vision train` (about six minutes on one CPU core).")
@@ -121,7 +124,7 @@ def inputs(processor, messages: Sequence[dict[str, Any]], limits: Limits = STAND
 class WithPictures:
     """The model with this request's pixels bound to its first forward pass.
 
-    phi_course.generation's loop calls `model(input_ids=..., past_key_values=...)` once per token;
+    phi_course.local.generation's loop calls `model(input_ids=..., past_key_values=...)` once per token;
     the first call reads the whole prompt, so that is where the pictures go. Later calls reuse the
     cache, which already holds what the pictures contributed.
     """
@@ -140,22 +143,22 @@ class WithPictures:
 
 
 def prepare(model, processor, messages: Sequence[dict[str, Any]], limits: Limits = STANDIN):
-    """(model with pictures, tokenizer, prompt ids) for phi_course.generation.generate_stream."""
+    """(model with pictures, tokenizer, prompt ids) for phi_course.local.generation.generate_stream."""
     encoded = inputs(processor, messages, limits)
     return (WithPictures(model, encoded.get("pixel_values")), processor.tokenizer,
             encoded["input_ids"][0].tolist())
 
 
 def chat_stream(model, processor, messages: Sequence[dict[str, Any]], **options):
-    """Stream the answer to OpenAI-style messages (options as in phi_course.generation.chat_stream)."""
-    from .. import generation
+    """Stream the answer to OpenAI-style messages (options as in phi_course.local.generation.chat_stream)."""
+    from phi_course.local import generation
 
     bound, tokenizer, prompt_ids = prepare(model, processor, messages)
     return generation.generate_stream(bound, tokenizer, prompt_ids, **options)
 
 
 def chat(model, processor, messages: Sequence[dict[str, Any]], **options):
-    """The whole answer (a phi_course.generation.ChatResult) to OpenAI-style messages."""
+    """The whole answer (a phi_course.local.generation.ChatResult) to OpenAI-style messages."""
     stream = chat_stream(model, processor, messages, **options)
     for _ in stream:
         pass

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import textwrap
 
+__all__ = ["answer", "model_view", "pictures"]
+
 
 def pictures(images, captions=None, title: str | None = None, size: float = 1.9, columns: int | None = None):
     """Pictures in a row (or a grid of `columns`), each with an optional caption under it."""
     import matplotlib.pyplot as plt
 
-    from .. import style
+    from phi_course import style
 
     style.apply()
     images = list(images)
@@ -40,7 +42,7 @@ def answer(images, question: str, reply: str, expected: str | None = None, size:
     """
     import matplotlib.pyplot as plt
 
-    from .. import style
+    from phi_course import style
 
     style.apply()
     images = list(images)

@@ -18,7 +18,11 @@ from dataclasses import dataclass, field
 
 from PIL import Image
 
-from . import draw
+from phi_course.vision import draw
+
+__all__ = ["DIRECTIONS", "EVAL_SEEDS", "FAMILIES", "FRAMES", "KINDS", "LANGS", "SCENES", "Sample", "Scene",
+           "TABLE_SHAPE", "TASKS", "TRAIN_SEEDS", "Task", "ask", "bar_scene", "clip_scene", "line_scene", "make",
+           "scene", "shape_scene", "table_scene"]
 
 LANGS = ("en", "zh")
 FRAMES = 4  # pictures per clip

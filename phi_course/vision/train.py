@@ -12,14 +12,16 @@ seed in tasks.TRAIN_SEEDS, so the run is reproducible and evaluation pictures
 from __future__ import annotations
 
 import json
-import math
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
 
-from . import architecture, instruct, pretrain, tasks
+from phi_course.training.schedule import lr_factor
+from phi_course.vision import architecture, instruct, pretrain, tasks
+
+__all__ = ["Recipe", "SEED", "TrainResult", "save", "train", "train_answers", "train_encoder"]
 
 SEED = 1234
 
@@ -61,19 +63,9 @@ class TrainResult:
     encoder_accuracy: dict | None = None  # step 1's heads on evaluation pictures
 
 
-def _schedule(total: int, warmup: int):
-    """Linear warm-up, then cosine decay to a tenth of the peak rate."""
-    def factor(step: int) -> float:
-        if step < warmup:
-            return (step + 1) / warmup
-        progress = min(1.0, (step - warmup) / max(1, total - warmup))
-        return 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress))
-    return factor
-
-
 def _optimiser(parameters, lr: float, total: int, warmup: int):
     optimiser = torch.optim.AdamW(parameters, lr=lr, betas=(0.9, 0.95), weight_decay=0.01)
-    return optimiser, torch.optim.lr_scheduler.LambdaLR(optimiser, _schedule(total, warmup))
+    return optimiser, torch.optim.lr_scheduler.LambdaLR(optimiser, lambda step: lr_factor(step, total, warmup))
 
 
 def _tqdm(total: int, desc: str, show: bool):
@@ -150,7 +142,7 @@ def train_answers(model, processor, recipe: Recipe, first_seed: int, progress: b
 def train(out: Path | None = None, recipe: Recipe | None = None, seed: int = SEED,
           progress: bool = True) -> TrainResult:
     """Build, train (both steps) and save tiny-phi35-vision into `out` (default: the models folder)."""
-    from .. import embedded
+    from phi_course.local import embedded
 
     recipe = recipe or Recipe()
     out = Path(out) if out is not None else embedded.models_dir() / architecture.NAME

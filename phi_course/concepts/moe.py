@@ -17,7 +17,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from . import catalog, style
+from phi_course import catalog, style
+
+__all__ = ["Routing", "parameter_budget", "plot_active_vs_total", "plot_expert_load", "plot_routing",
+           "route_tokens", "token_labels", "top_k_experts"]
 
 
 @dataclass

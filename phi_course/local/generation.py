@@ -1,6 +1,7 @@
 """Chat with a Hugging Face causal LM, token by token: the course's one generation loop.
 
-Introduced in lessons/06_transformers.ipynb.
+Introduced in lessons/01_slm_vs_llm.ipynb (a first answer and a completion);
+lessons/06_transformers.ipynb opens it up (sampling, streaming, stop strings).
 
 `chat` returns the whole answer with its token usage; `chat_stream` yields the
 answer piece by piece as the model produces it. Both take OpenAI-style
@@ -22,6 +23,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import torch
+
+__all__ = ["ChatResult", "ContextLengthError", "DEFAULT_MAX_NEW_TOKENS", "TextStream", "chat", "chat_stream",
+           "context_limit", "encode_chat", "end_token_ids", "generate_stream", "normalize_messages"]
 
 DEFAULT_MAX_NEW_TOKENS = 256  # when neither the caller nor the model's generation_config sets one
 # The tokenizer shows this for an incomplete UTF-8 character (half a Chinese
@@ -244,37 +248,20 @@ def generate_stream(
     return TextStream(run)
 
 
-def chat_stream(
-    model,
-    tokenizer,
-    messages: Sequence[dict[str, Any]],
-    *,
-    max_new_tokens: int | None = None,
-    temperature: float = 0.0,
-    top_p: float = 1.0,
-    top_k: int | None = None,
-    seed: int | None = None,
-    stop: str | Sequence[str] | None = None,
-    logit_bias: dict[int, float] | None = None,
-) -> TextStream:
+def chat_stream(model, tokenizer, messages: Sequence[dict[str, Any]], **options) -> TextStream:
     """Answer OpenAI-style `messages`, yielding text pieces as they are produced.
 
-    temperature=0 decodes greedily (the same answer every time); above 0 it
-    samples, reproducibly when `seed` is set. The answer ends at the model's
-    end token, at a `stop` string (left out of the text), or after
-    `max_new_tokens` (default: the model's generation_config, else 256).
-    `logit_bias` adds to chosen tokens' logits as OpenAI's parameter does
-    (-100 bans a token, +100 all but forces it). After the loop, `.result`
-    is the ChatResult.
+    The options are `generate_stream`'s: max_new_tokens, temperature, top_p,
+    top_k, seed, stop and logit_bias. temperature=0 decodes greedily (the same
+    answer every time); above 0 it samples, reproducibly when `seed` is set.
+    The answer ends at the model's end token, at a `stop` string (left out of
+    the text), or after `max_new_tokens` (default: the model's
+    generation_config, else 256). After the loop, `.result` is the ChatResult.
 
         for piece in chat_stream(model, tokenizer, [{"role": "user", "content": "Hi"}]):
             print(piece, end="")
     """
-    return generate_stream(
-        model, tokenizer, encode_chat(tokenizer, messages),
-        max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p, top_k=top_k,
-        seed=seed, stop=stop, logit_bias=logit_bias,
-    )
+    return generate_stream(model, tokenizer, encode_chat(tokenizer, messages), **options)
 
 
 def chat(model, tokenizer, messages: Sequence[dict[str, Any]], **options) -> ChatResult:

@@ -17,15 +17,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from phi_course import embedded
+from phi_course.local import embedded
 from phi_course.vision import NAME
+
+__all__ = ["VISION_MODELS", "load", "model_path", "prepare", "serves"]
 
 VISION_MODELS = (NAME,)
 
 
 def serves(name: str | None) -> bool:
     """True for an embedded vision model whose files are present."""
-    return bool(name) and name in VISION_MODELS and (embedded.models_dir() / name / "config.json").exists()
+    return name in VISION_MODELS and embedded.on_disk(name)
 
 
 def model_path(name: str) -> Path:

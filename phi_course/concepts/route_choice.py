@@ -4,11 +4,11 @@ Introduced in lessons/12_choose_your_route.ipynb.
 
 `measure(route, prompt)` sends one prompt through one route with that route's
 official client and times it: the cloud routes and the custom server with the
-OpenAI SDK (as `phi_course.compare` does), Ollama with the `ollama` client,
+OpenAI SDK (`phi_course.chat.stream_answer`), Ollama with the `ollama` client,
 transformers and ONNX Runtime GenAI in this process. `measure_routes` does it
 for many prompts and routes after one untimed warm-up call per route (the
 first call pays for loading the model or starting a server). `summary` and
-`plot_routes` show the result; `COSTS` and `DECISIONS` are the reference
+`plot_routes` show the result (a `phi_course.chat.Answer` per prompt and route); `COSTS` and `DECISIONS` are the reference
 tables the lesson ends on.
 """
 
@@ -18,10 +18,15 @@ import functools
 import statistics
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 
-from . import compare, generation, local_models, onnx_models, route_table, routes, settings, style
-from .tables import Table
+from phi_course import chat, route_table, routes, settings, style
+from phi_course.chat import Answer
+from phi_course.local import generation, hub, onnx_models
+from phi_course.tables import Table
+
+__all__ = ["ALL_ROUTES", "COSTS", "DECISIONS", "DEFAULT_MAX_TOKENS", "IN_PROCESS", "LOG_SCALE_ABOVE", "METRICS",
+           "PROMPTS", "REMOTE", "STANDIN_THREADS", "WHERE", "costs_table", "decision_table",
+           "electricity_per_million", "measure", "measure_routes", "plot_routes", "prompts", "summary"]
 
 # The remote routes still in service (a retired one would only measure the stand-in again).
 REMOTE = tuple(name for name in route_table.REMOTE_ROUTES if not route_table.route(name).status.retired)
@@ -55,49 +60,20 @@ METRICS = {
 LOG_SCALE_ABOVE = 10  # routes that differ more than this many times share a chart on a log scale
 
 
-@dataclass
-class Measurement:
-    """One prompt through one route: what answered, and how fast."""
-
-    route: str
-    client: str  # the library that made the call
-    model: str  # the model id the route used
-    live: bool  # False: the course stand-in or an embedded model answered
-    notice: str
-    prompt: str
-    text: str = ""
-    first_token_seconds: float | None = None
-    total_seconds: float = 0.0
-    completion_tokens: int | None = None  # the end-of-answer token included, as the APIs count it
-    error: str | None = None
-
-    @property
-    def tokens_per_second(self) -> float | None:
-        """Decoding speed after the first token (the first one also pays for reading the prompt)."""
-        tokens = self.completion_tokens
-        if self.error or self.first_token_seconds is None or not tokens or tokens < 2:
-            return None
-        decoding = self.total_seconds - self.first_token_seconds
-        return (tokens - 1) / decoding if decoding > 0 else None
-
-
 def _messages(prompt: str) -> list[dict]:
     return [{"role": "user", "content": prompt}]
 
 
-def _measure_openai(name: str, prompt: str, model: str, max_tokens: int) -> Measurement:
-    route = routes.resolve(name, model)
-    result = compare.stream_answer(route, _messages(prompt), max_tokens=max_tokens)
-    return Measurement(name, "openai", route.model, route.live, route.notice, prompt, result.text,
-                       result.first_token_seconds, result.total_seconds, result.completion_tokens, result.error)
+def _measure_openai(name: str, prompt: str, model: str, max_tokens: int) -> Answer:
+    return chat.stream_answer(routes.resolve(name, model), _messages(prompt), max_tokens=max_tokens)
 
 
-def _measure_ollama(prompt: str, model: str, max_tokens: int) -> Measurement:
+def _measure_ollama(prompt: str, model: str, max_tokens: int) -> Answer:
     import ollama
 
     route = routes.resolve("ollama", model)
-    m = Measurement("ollama", "ollama", route.model, route.live, route.notice, prompt)
-    client = ollama.Client(host=route.base_url, timeout=route.timeout)
+    m = Answer("ollama", route.model, route.live, route.notice, prompt=prompt, client="ollama")
+    client = route.ollama_client()
     started = time.perf_counter()
     pieces = []
     try:
@@ -116,24 +92,21 @@ def _measure_ollama(prompt: str, model: str, max_tokens: int) -> Measurement:
     return m
 
 
-def _measure_transformers(prompt: str, model: str, max_tokens: int) -> Measurement:
+def _measure_transformers(prompt: str, model: str, max_tokens: int) -> Answer:
     import torch
 
-    loaded = local_models.load_causal_lm(model, verbose=False)
-    threads = torch.get_num_threads()
-    if not loaded.is_real:
-        # The stand-in serves this same embedded model on one thread; so does this call, so that
-        # the two differ by the HTTP hop only. (A model this small runs best on one thread anyway.)
-        torch.set_num_threads(STANDIN_THREADS)
-    try:
+    loaded = hub.load_causal_lm(model, verbose=False)
+    # The stand-in serves this same embedded model on one thread; so does this call, so that
+    # the two differ by the HTTP hop only. A real model keeps the threads it has.
+    threads = torch.get_num_threads() if loaded.is_real else STANDIN_THREADS
+    with settings.torch_threads(threads):
         stream = generation.chat_stream(loaded.model, loaded.tokenizer, _messages(prompt),
                                         max_new_tokens=max_tokens)
         text = "".join(stream)
-    finally:
-        torch.set_num_threads(threads)
     result = stream.result
-    return Measurement("transformers", "transformers", loaded.model_id, loaded.is_real, loaded.notice, prompt,
-                       text, result.first_token_seconds, result.total_seconds, result.completion_tokens)
+    return Answer("transformers", loaded.model_id, loaded.is_real, loaded.notice, prompt=prompt,
+                  client="transformers", text=text, first_token_seconds=result.first_token_seconds,
+                  total_seconds=result.total_seconds, completion_tokens=result.completion_tokens)
 
 
 @functools.lru_cache(maxsize=1)  # a real Phi build is GBs: keep one
@@ -143,7 +116,7 @@ def _og_model(path: str):
     return og.Model(path)
 
 
-def _measure_onnx(prompt: str, model: str, max_tokens: int) -> Measurement:
+def _measure_onnx(prompt: str, model: str, max_tokens: int) -> Answer:
     import onnxruntime_genai as og
 
     choice = onnx_models.onnx_model_path(model, verbose=False)
@@ -151,7 +124,7 @@ def _measure_onnx(prompt: str, model: str, max_tokens: int) -> Measurement:
     tokenizer = og.Tokenizer(og_model)
     decoder = tokenizer.create_stream()
     end = set(tokenizer.eos_token_ids)
-    m = Measurement("onnx", "onnxruntime_genai", choice.source, choice.is_real, choice.notice, prompt)
+    m = Answer("onnx", choice.source, choice.is_real, choice.notice, prompt=prompt, client="onnxruntime_genai")
     started = time.perf_counter()
     pieces, count = [], 0
     for token in onnx_models.generate_token_ids(og_model, _messages(prompt), max_tokens):
@@ -168,11 +141,11 @@ def _measure_onnx(prompt: str, model: str, max_tokens: int) -> Measurement:
 
 
 def measure(route: str, prompt: str, *, model: str = routes.DEFAULT_PHI,
-            max_tokens: int = DEFAULT_MAX_TOKENS) -> Measurement:
+            max_tokens: int = DEFAULT_MAX_TOKENS) -> Answer:
     """Send `prompt` through `route` once (greedy decoding) and time the streamed answer.
 
     `route` is one of ALL_ROUTES; `model` a course key such as "phi-3.5-mini".
-    A service error is kept in `Measurement.error`, so one failing route does not stop a run.
+    A service error is kept in `Answer.error`, so one failing route does not stop a run.
     """
     if not prompt.strip():
         raise ValueError("The prompt is empty: type a question to send to every route.")
@@ -190,7 +163,7 @@ def measure(route: str, prompt: str, *, model: str = routes.DEFAULT_PHI,
     try:
         return run(prompt, model, max_tokens)
     except Exception as error:  # a missing build tool or too little memory: report it in the row
-        return Measurement(route, route, model, False, "", prompt, error=(
+        return Answer(route, model, prompt=prompt, client=route, error=(
             f"{type(error).__name__}: {error}. This route is left out of the comparison; "
             "lessons 06 and 08 show how to set it up."))
 
@@ -198,8 +171,8 @@ def measure(route: str, prompt: str, *, model: str = routes.DEFAULT_PHI,
 def measure_routes(prompts: Sequence[str], route_names: Iterable[str] = ALL_ROUTES, *,
                    model: str = routes.DEFAULT_PHI, max_tokens: int = DEFAULT_MAX_TOKENS,
                    warm_up: bool = True,
-                   on_result: Callable[[Measurement], None] | None = None) -> list[Measurement]:
-    """Every prompt through every route; returns one Measurement per (route, prompt).
+                   on_result: Callable[[Answer], None] | None = None) -> list[Answer]:
+    """Every prompt through every route; returns one Answer per (route, prompt).
 
     Routes take turns prompt by prompt, so a machine that slows down for a while
     slows every route alike. With `warm_up`, each route first answers one untimed
@@ -237,7 +210,7 @@ def _ms(seconds: float | None) -> float | None:
     return None if seconds is None else seconds * 1000
 
 
-def summary(measurements: Sequence[Measurement]) -> Table:
+def summary(measurements: Sequence[Answer]) -> Table:
     """One row per route: medians over the prompts, what answered, and where it runs."""
     rows = []
     for name in dict.fromkeys(m.route for m in measurements):
@@ -257,7 +230,7 @@ def summary(measurements: Sequence[Measurement]) -> Table:
     return Table(rows, f"{len({m.prompt for m in measurements})} prompts per route; medians")
 
 
-def plot_routes(measurements: Sequence[Measurement], metric: str = "first_token_seconds", ax=None,
+def plot_routes(measurements: Sequence[Answer], metric: str = "first_token_seconds", ax=None,
                 log: bool | None = None):
     """One bar per route (the median over prompts), every prompt as a dot; hatched = not live.
 

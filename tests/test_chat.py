@@ -2,20 +2,12 @@
 
 import pytest
 
-from phi_course import routes, settings
-from phi_course.chatbox import ChatBox, Conversation
+from phi_course import routes
+from phi_course.chat import Conversation
 from phi_course.standin import ensure_running
+from phi_course.widgets import ChatBox
 
-KEYS = ["GITHUB_TOKEN", "NVIDIA_API_KEY", "NIM_BASE_URL", "PHI_COURSE_BASE_URL", "PHI_COURSE_MODEL",
-        "GITHUB_MODELS_ENDPOINT", settings.OFFLINE_VAR]
-
-
-@pytest.fixture(autouse=True)
-def no_keys(monkeypatch, standin):  # standin: the session's shared server (conftest.py)
-    for key in KEYS:
-        monkeypatch.delenv(key, raising=False)
-    monkeypatch.setenv(settings.NO_DOTENV_VAR, "1")
-    settings.reload()
+pytestmark = pytest.mark.usefixtures("keyless", "standin")  # no keys; the shared stand-in (conftest.py)
 
 
 def test_each_turn_sends_the_history_and_keeps_the_reply():
@@ -57,13 +49,13 @@ def test_a_failed_turn_is_not_kept(monkeypatch):
 def test_chatbox_send_streams_into_the_transcript_and_clear_empties_it():
     box = ChatBox(Conversation("github", "phi-3.5-mini", max_tokens=8))
     assert "stand-in" in box.children[0].value  # the notice is shown
-    box._message.value = "What is GitHub Models?"
-    box._send_button.click()
+    box.message.value = "What is GitHub Models?"
+    box.send_button.click()
     reply = box.value[-1]["content"]
     assert box.value[0]["content"] == "What is GitHub Models?" and reply
     assert box.transcript == f"You: What is GitHub Models?\ntiny-phi35-mini: {reply}\n\n"  # who answered
-    assert box._message.value == "" and "1 turn(s)" in box._status.value
+    assert box.message.value == "" and "1 turn(s)" in box.status.value
     box.send("")
-    assert "Type a message" in box._status.value and len(box.value) == 2
-    box._clear_button.click()
+    assert "Type a message" in box.status.value and len(box.value) == 2
+    box.clear_button.click()
     assert box.value == [] and box.transcript == ""

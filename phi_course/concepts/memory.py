@@ -11,20 +11,21 @@ Two numbers decide whether a model runs on a device:
   2 x layers x kv_heads x head_dim x context x batch x bytes.
 
 Everything here is a pure function of the architecture table below, so the
-numbers can be checked by hand; `MemoryCalculator` is a thin widget on top.
+numbers can be checked by hand; `phi_course.widgets.MemoryCalculator` is a thin widget on top.
 GB means 10^9 bytes throughout.
 """
 
 from __future__ import annotations
 
-import io
-import re
 from dataclasses import dataclass
 
-import ipywidgets as widgets
+from phi_course import catalog, style
+from phi_course.route_table import hub_repo
 
-from . import catalog, style
-from .route_table import hub_repo
+__all__ = ["ARCHITECTURES", "Architecture", "BYTES_PER_WEIGHT", "CONFIG_SOURCE", "DEFAULT_KV_PRECISION", "DEVICES",
+           "Device", "Estimate", "GB", "architecture", "bytes_per_weight", "context_choices", "context_label",
+           "estimate", "fit_table", "kv_cache_bytes", "max_context", "plot_memory", "published_params",
+           "weights_bytes"]
 
 GB = 1e9
 BYTES_PER_WEIGHT = {"fp32": 4.0, "fp16": 2.0, "bf16": 2.0, "int8": 1.0, "int4": 0.5}
@@ -243,7 +244,7 @@ def max_context(model: str, precision: str, device: str, kv_precision: str = DEF
 def fit_table(model: str, context: int = 4096, precisions=("fp32", "fp16", "int8", "int4"),
               kv_precision: str = DEFAULT_KV_PRECISION):
     """One row per precision: weights, KV cache, total and a yes/no per device."""
-    from .tables import Table
+    from phi_course.tables import Table
 
     rows = []
     for precision in precisions:
@@ -295,100 +296,6 @@ def context_choices(model: str, shortest: int = 1024) -> list[int]:
     return choices + [longest]
 
 
-def _label(tokens: int) -> str:
+def context_label(tokens: int) -> str:
+    """4096 -> "4K": how a context length is spoken of."""
     return f"{tokens // 1024}K" if tokens % 1024 == 0 else f"{tokens:,}"
-
-
-def _png(fig) -> bytes:
-    import matplotlib.pyplot as plt
-
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", bbox_inches="tight")
-    plt.close(fig)  # the widget shows the PNG; an open figure would also print below the cell
-    return buffer.getvalue()
-
-
-class MemoryCalculator(widgets.VBox):
-    """Pick a model, a precision and a context length; see the memory it needs and where it fits.
-
-        calc = MemoryCalculator()
-        calc                         # show it
-        calc.run(model="phi-3.5-moe", precision="int4", context=32768).total_gb
-
-    Introduced in lessons/01_slm_vs_llm.ipynb. Thin over `estimate` and `plot_memory`.
-    """
-
-    def __init__(self, model: str = "phi-3-mini", precision: str = "int4", context: int = 4096,
-                 kv_precision: str = DEFAULT_KV_PRECISION):
-        self._kv_precision = kv_precision
-        self._model = widgets.Dropdown(description="model",
-                                       options=[(a.name, a.key) for a in ARCHITECTURES.values()], value=model)
-        self._precision = widgets.Dropdown(description="weights", options=list(BYTES_PER_WEIGHT), value=precision)
-        self._context = widgets.SelectionSlider(description="context", options=self._context_options(model),
-                                                value=context, continuous_update=False)
-        self._numbers = widgets.HTML()
-        self._figure = widgets.Output()
-        self._setting = False  # True while run() sets controls itself: one redraw, not three
-        self.value: Estimate | None = None
-        for control in (self._model, self._precision, self._context):
-            control.observe(self._on_change, names="value")
-        super().__init__([widgets.HBox([self._model, self._precision]), self._context,
-                          self._numbers, self._figure])
-        self.run()
-
-    @staticmethod
-    def _context_options(model: str) -> list[tuple[str, int]]:
-        return [(_label(n), n) for n in context_choices(model)]
-
-    def _follow_model(self) -> None:
-        """A new model may read a shorter context: keep the chosen length if it can, else its longest."""
-        options = self._context_options(self._model.value)
-        allowed = [n for _, n in options]
-        keep = self._context.value if self._context.value in allowed else allowed[-1]
-        self._context.options = options
-        self._context.value = keep
-
-    def _on_change(self, change) -> None:
-        if self._setting:
-            return
-        self._setting = True
-        try:
-            if change["owner"] is self._model:
-                self._follow_model()
-        finally:
-            self._setting = False
-        self.run()
-
-    def run(self, model: str | None = None, precision: str | None = None, context: int | None = None) -> Estimate:
-        """Set any of the controls, recompute, and return the Estimate shown."""
-        self._setting = True
-        try:
-            if model is not None and model != self._model.value:
-                self._model.value = model
-                self._follow_model()
-            if precision is not None:
-                self._precision.value = precision
-            if context is not None:
-                self._context.value = context
-        finally:
-            self._setting = False
-        e = estimate(self._model.value, self._precision.value, self._context.value,
-                     kv_precision=self._kv_precision)
-        if e == self.value:
-            return e
-        self.value = e
-        fits = ", ".join(f"{d.name}: {'fits' if e.fits(d) else 'too big'}" for d in DEVICES.values())
-        self._numbers.value = (
-            f"<b>{e.weights_gb:.1f} GB</b> weights + <b>{e.kv_cache_gb:.2f} GB</b> KV cache "
-            f"= <b>{e.total_gb:.1f} GB</b><br><small>{fits}</small>")
-        from IPython.display import Image
-
-        png = _png(plot_memory(e.model, e.context, kv_precision=self._kv_precision))
-        self._figure.outputs = ()  # not clear_output(): that needs a front end to take effect
-        self._figure.append_display_data(Image(data=png))
-        return e
-
-    @property
-    def summary(self) -> str:
-        """The numbers line as plain text."""
-        return re.sub(r"<[^>]+>", "", self._numbers.value.replace("<br>", "\n"))

@@ -20,7 +20,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import route_table
+from phi_course import route_table
+
+__all__ = ["FAMILIAR_NAMES", "INSTRUCTIONS", "MESSAGE_ROLES", "Modelfile", "ModelfileError", "PARAMETER_TYPES",
+           "parse", "read"]
 
 INSTRUCTIONS = ("FROM", "PARAMETER", "TEMPLATE", "SYSTEM", "ADAPTER", "LICENSE", "MESSAGE", "REQUIRES")
 

@@ -1,4 +1,4 @@
-"""The Phi family as tables and charts, beside larger models, with an explorer widget.
+"""The Phi family as tables and charts, beside larger models (the explorer widget over them is phi_course.widgets.FamilyExplorer).
 
 Introduced in lessons/02_phi_family.ipynb; the size and training-compute charts
 first appear in lessons/01_slm_vs_llm.ipynb.
@@ -10,14 +10,16 @@ Microsoft makes about its models) are kept here, each with its source.
 
 from __future__ import annotations
 
-import html
-import io
 from dataclasses import dataclass
 
-import ipywidgets as widgets
+from phi_course import catalog, route_table, style
+from phi_course.tables import Table
 
-from . import catalog, route_table, style
-from .tables import Table
+__all__ = ["CLAIMS", "Claim", "GPT3_PAPER", "LLAMA2_PAPER", "PHI35_LANGUAGES", "PHI35_MINI_CARD", "PHI35_MOE_CARD",
+           "PHI35_VISION_CARD", "PHI3_MINI_CARD", "PHI4_CARD", "PHI4_MINI_CARD", "PUBLISHED_LLMS", "TRAINING",
+           "Training", "benchmarks_for", "card_url", "claims_table", "display_name", "family_table",
+           "plot_benchmarks", "plot_moe_breakdown", "plot_sizes", "plot_training_compute", "route_matrix",
+           "routes_for", "row", "select", "successors_table", "training_flops", "training_table"]
 
 PHI3_MINI_CARD = f"model card of {route_table.hub_repo('phi-3-mini')}"
 PHI35_MINI_CARD = f"model card of {route_table.hub_repo('phi-3.5-mini')}"
@@ -338,7 +340,7 @@ def plot_benchmarks(benchmark: str = "MMLU", highlight: str | None = None, refer
 def plot_moe_breakdown(arch, expert_size_b: float = 3.8, ax=None):
     """Why an MoE of n experts x 3.8B is not n x 3.8B: naive product vs shared + experts vs active.
 
-    `arch` is a phi_course.memory.Architecture with experts > 1.
+    `arch` is a phi_course.concepts.memory.Architecture with experts > 1.
     """
     if arch.experts < 2:
         raise ValueError(f"{arch.name} has no experts; pick a mixture-of-experts architecture.")
@@ -362,100 +364,3 @@ def plot_moe_breakdown(arch, expert_size_b: float = 3.8, ax=None):
     ax.set_title(f"{arch.name}: {arch.experts} experts share everything but the feed-forward block")
     ax.legend(loc="lower right", fontsize=7)
     return fig
-
-
-# -- explorer widget ----------------------------------------------------------------------------
-
-def _png(fig) -> bytes:
-    import matplotlib.pyplot as plt
-
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", bbox_inches="tight")
-    plt.close(fig)
-    return buffer.getvalue()
-
-
-class FamilyExplorer(widgets.VBox):
-    """Pick a Phi model: see its row, the routes that serve it, its claims and its benchmarks.
-
-        explorer = FamilyExplorer()
-        explorer                      # show it
-        explorer.run("phi-3.5-moe")   # or pick from the list
-
-    Introduced in lessons/02_phi_family.ipynb. Thin over `row`, `routes_for`, `claims_table`
-    and `plot_benchmarks`.
-    """
-
-    GENERATIONS = ("all", "Phi-3", "Phi-3.5", "Phi-4")
-
-    def __init__(self, model: str = "phi-3.5-mini"):
-        self._generation = widgets.ToggleButtons(options=self.GENERATIONS, value="all", description="generation")
-        self._model = widgets.Dropdown(description="model", options=self._options("all"), value=model)
-        self._details = widgets.HTML()
-        self._chart = widgets.Output()
-        self.value: str | None = None
-        self._generation.observe(self._on_generation, names="value")
-        self._model.observe(lambda change: self.run(), names="value")
-        super().__init__([self._generation, self._model, self._details, self._chart])
-        self.run()
-
-    @staticmethod
-    def _options(generation: str) -> list[tuple[str, str]]:
-        chosen = select(generation=None if generation == "all" else generation)
-        return [(m.name, m.key) for m in chosen]
-
-    def _on_generation(self, change) -> None:
-        options = self._options(change["new"])
-        keys = [k for _, k in options]
-        # Setting options resets the value; setting it back fires run() once.
-        self._model.options = options
-        self._model.value = self.value if self.value in keys else keys[0]
-
-    def run(self, model: str | None = None) -> str:
-        """Show `model` (or the one picked) and return its key."""
-        if model is not None:
-            catalog.phi(model)
-            if model not in [k for _, k in self._model.options]:
-                self._generation.value = "all"
-            if model != self._model.value:
-                self._model.value = model  # the observer calls run() again
-                return self._model.value
-        key = self._model.value
-        if key is None or key == self.value:
-            return self.value
-        self.value = key
-        m = catalog.phi(key)
-        parts = [f"<p><b>{html.escape(m.name)}</b>: {html.escape(m.summary)}</p>",
-                 Table([row(m)])._repr_html_(), routes_for(key)._repr_html_()]
-        claims = claims_table(key)
-        if claims:
-            parts.append(claims._repr_html_())
-        if m.embedded:
-            parts.append(f"<p><small>Without a key, the course answers for {html.escape(m.name)} with "
-                         f"<code>{html.escape(m.embedded)}</code>, a course-sized model (not Phi).</small></p>")
-        self._details.value = "".join(parts)
-        self._chart.outputs = ()
-        from IPython.display import Image
-
-        published = benchmarks_for(key)  # MMLU first where there is one: the catalog lists it first
-        if published:
-            benchmark = next(iter(published))
-            self._chart.append_display_data(Image(data=_png(plot_benchmarks(
-                benchmark, highlight=key, references=benchmark == "MMLU"))))
-        else:
-            self._chart.append_stdout(f"The catalog holds no published benchmark score for {m.name}.\n")
-        return key
-
-    @property
-    def text(self) -> str:
-        """What the explorer shows, as plain text (for tests and screen readers)."""
-        import re
-
-        shown = re.sub(r"<[^>]+>", " ", self._details.value)
-        shown += " ".join(o.get("text", "") for o in self._chart.outputs)
-        return html.unescape(re.sub(r"\s+", " ", shown)).strip()
-
-    @property
-    def has_chart(self) -> bool:
-        """True when a benchmark figure is shown."""
-        return any("image/png" in o.get("data", {}) for o in self._chart.outputs)

@@ -15,8 +15,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import style
-from .route_table import hub_repo
+from phi_course import style
+from phi_course.route_table import hub_repo
+
+__all__ = ["WINDOWS", "WindowFact", "attended", "mask", "measured_mask", "plot_mask", "plot_masks",
+           "tiny_windowed_model", "window_table"]
 
 
 def mask(n: int, window: int | None = None) -> np.ndarray:
@@ -130,7 +133,7 @@ WINDOWS: list[WindowFact] = [
 
 def window_table():
     """WINDOWS as a table, with what each window means in practice."""
-    from .tables import Table
+    from phi_course.tables import Table
 
     return Table([{"model": w.model, "context": w.context, "sliding_window": w.sliding_window or "-",
                    "effect": w.effect, "source": w.source} for w in WINDOWS],

@@ -24,8 +24,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import catalog, embedded, route_table, settings
-from .local_models import REAL_MODELS_VAR, cached_snapshot, download_snapshot, real_models_opted_in
+from phi_course import catalog, route_table, settings
+from phi_course.local import embedded
+from phi_course.local.hub import (
+    cached_snapshot,
+    download_snapshot,
+)
+
+__all__ = ["BUILD_INFO", "BUILD_TIMEOUT_S", "OnnxModelChoice", "PRECISIONS", "build_onnx", "builder_command",
+           "encode_prompt", "folder_size", "generate_token_ids", "missing_onnx_files", "model_files_hash",
+           "onnx_model_path", "split_onnx_id", "stream_generate", "tokenizer_mismatch"]
 
 PRECISIONS = ("int4", "fp32")
 BUILD_TIMEOUT_S = 900  # the embedded models build in seconds; this only stops a stuck builder
@@ -277,7 +285,7 @@ def onnx_model_path(model: str = "phi-3.5-mini", *, verbose: bool = True) -> Onn
     path = snapshot / subfolder if snapshot is not None else None
     complete = path is not None and not missing_onnx_files(path)
 
-    if complete or real_models_opted_in():
+    if complete or settings.real_models():
         if not complete:
             path = download_snapshot(repo_id, patterns or ["*"]) / subfolder
             missing = missing_onnx_files(path)
@@ -292,12 +300,12 @@ def onnx_model_path(model: str = "phi-3.5-mini", *, verbose: bool = True) -> Onn
         if stand_in is None:
             raise LookupError(
                 f"{onnx_id} is not in your Hugging Face cache and the course has no embedded "
-                f"stand-in for {model!r}. Set {REAL_MODELS_VAR}=1 to download it."
+                f"stand-in for {model!r}. Set {settings.REAL_MODELS_VAR}=1 to download it."
             )
         path = build_onnx(stand_in, "int4", verbose=verbose)
         choice = OnnxModelChoice(path, False, stand_in, (
             f"Using the embedded stand-in {stand_in!r} built to ONNX int4, because {onnx_id} is not "
-            f"in your Hugging Face cache. Set {REAL_MODELS_VAR}=1 to download the real model."
+            f"in your Hugging Face cache. Set {settings.REAL_MODELS_VAR}=1 to download the real model."
         ))
     if verbose:
         print(choice.notice)

@@ -13,9 +13,7 @@ progress bar and a live loss plot, and sizes that `settings.quick()` shrinks.
 
 from __future__ import annotations
 
-import contextlib
 import itertools
-import math
 import random
 import re
 import time
@@ -25,10 +23,16 @@ from dataclasses import dataclass, field, replace
 
 import torch
 
-from . import settings, style
-from .training.architectures import TinySpec
-from .training.dataset import qa_records, text_records
-from .training.train import IGNORE, chat_examples, padded_batches, pretrain_blocks
+from phi_course import settings, style
+from phi_course.training.architectures import TinySpec
+from phi_course.training.dataset import qa_records, text_records
+from phi_course.training.schedule import lr_factor
+from phi_course.training.train import IGNORE, chat_examples, padded_batches, pretrain_blocks
+
+__all__ = ["Comparison", "FULL", "LiveLossPlot", "Preprocessed", "QUICK", "SEED", "Sizes", "THREADS", "TrainLog",
+           "as_prose", "build_model", "chat_batches", "clean", "collect", "count_parameters", "dense_vs_moe",
+           "evaluate", "plot_losses", "preprocess", "pretrain_batches", "sizes", "smooth", "split",
+           "split_by_fact", "train", "validation_batches", "with_steps"]
 
 SEED = 0
 # One thread: these matrices are too small for a second thread to help, and on a busy
@@ -272,31 +276,11 @@ class LiveLossPlot:
             self._handle.update(self._fig)
 
 
-@contextlib.contextmanager
-def _threads(count: int = THREADS):
-    """Run the block on `count` torch threads, then restore the caller's setting."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(count)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
 def _lm_loss(model, out) -> torch.Tensor:
     """The language-model loss alone: Phimoe adds its load-balancing loss to `loss`."""
     if getattr(out, "aux_loss", None) is not None:
         return out.loss - model.router_aux_loss_coef * out.aux_loss
     return out.loss
-
-
-def _lr_factor(step: int, total: int) -> float:
-    """Linear warm-up over 5% of the steps, then cosine decay to a tenth."""
-    warmup = max(1, total // 20)
-    if step < warmup:
-        return (step + 1) / warmup
-    progress = (step - warmup) / max(1, total - warmup)
-    return 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress))
 
 
 @dataclass
@@ -330,7 +314,7 @@ def train(model, batches: Iterator[dict], steps: int, lr: float, *, name: str = 
     if steps < 1:
         raise ValueError(f"steps must be at least 1; got {steps}.")
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr, betas=(0.9, 0.95), weight_decay=0.01)
-    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: _lr_factor(s, steps))
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: lr_factor(s, steps))
     extra = {"output_router_logits": True} if getattr(model.config, "num_local_experts", None) else {}
     losses: list[float] = []
     tokens = 0
@@ -338,7 +322,7 @@ def train(model, batches: Iterator[dict], steps: int, lr: float, *, name: str = 
     model.train()
     bar = tqdm(total=steps, desc=name, unit="step", disable=not progress, leave=True)
     try:
-        with _threads():
+        with settings.torch_threads(THREADS):
             for step, batch in zip(range(steps), batches, strict=False):
                 out = model(**batch, **extra)
                 out.loss.backward()
@@ -369,7 +353,7 @@ def evaluate(model, batches: Iterable[dict]) -> float:
     """Mean language-model loss over `batches` (weighted by tokens), without training."""
     total, count = 0.0, 0
     model.eval()
-    with torch.inference_mode(), _threads():
+    with torch.inference_mode(), settings.torch_threads(THREADS):
         for batch in batches:
             n = int((batch["labels"][:, 1:] != IGNORE).sum())
             if n == 0:

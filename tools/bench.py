@@ -6,7 +6,9 @@ stand-in over HTTP (streaming, the real OpenAI SDK), and in ONNX Runtime GenAI
 (int4 and fp32 builds), plus the stand-in's start-up time. Engines take turns
 in every round, so a noisy neighbour slows them all alike; medians are shown.
 
-    python -m phi_course.bench [--model tiny-phi35-mini] [--rounds 5]
+    python tools/bench.py [--model tiny-phi35-mini] [--rounds 5]
+
+A maintainer's tool, so it lives beside the project rather than in the package learners import.
 """
 
 from __future__ import annotations
@@ -17,9 +19,9 @@ import statistics
 import time
 from collections.abc import Callable, Iterator
 
-from . import embedded, generation, onnx_models
-from .standin import launcher
-from .tables import Table
+from phi_course.local import embedded, generation, onnx_models
+from phi_course.standin import launcher
+from phi_course.tables import Table
 
 PROMPTS = [
     "What is Phi-3.5-MoE?",

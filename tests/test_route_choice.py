@@ -1,41 +1,33 @@
-"""route_report measures every route for real: offline all of them serve the same embedded model,
+"""route_choice measures every route for real: offline all of them serve the same embedded model,
 so greedy answers agree, and the timings are consistent with each other."""
 
 import matplotlib
 import pytest
 
-from phi_course import route_report as rr
 from phi_course import settings
+from phi_course.concepts import route_choice
+from tests.conftest import ROUTE_VARS
 
 matplotlib.use("Agg")
-KEYS = ["GITHUB_TOKEN", "AZURE_AI_API_KEY", "AZURE_AI_ENDPOINT", "NVIDIA_API_KEY", "NIM_BASE_URL",
-        "PHI_COURSE_BASE_URL", "PHI_COURSE_API_KEY", "PHI_COURSE_MODEL", "GITHUB_MODELS_ENDPOINT",
-        settings.OFFLINE_VAR]
 PROMPT = "What is Phi-3.5-mini?"
 
 
-@pytest.fixture(autouse=True)
-def no_keys(monkeypatch):
-    for key in KEYS:
-        monkeypatch.delenv(key, raising=False)
-    monkeypatch.setenv(settings.NO_DOTENV_VAR, "1")
-    monkeypatch.setenv("OLLAMA_HOST", "127.0.0.1:9")  # nothing listens on the discard port
-    settings.reload()
+pytestmark = pytest.mark.usefixtures("keyless", "no_ollama")  # conftest.py
 
 
 @pytest.fixture(scope="module")
 def every_route():
     with pytest.MonkeyPatch.context() as mp:
-        for key in KEYS:
+        for key in ROUTE_VARS:
             mp.delenv(key, raising=False)
         mp.setenv(settings.NO_DOTENV_VAR, "1")
         mp.setenv("OLLAMA_HOST", "127.0.0.1:9")
         settings.reload()
-        return rr.measure_routes([PROMPT, "What is ONNX Runtime GenAI?"], max_tokens=24)
+        return route_choice.measure_routes([PROMPT, "What is ONNX Runtime GenAI?"], max_tokens=24)
 
 
 def test_every_route_answers_offline_and_says_it_is_a_stand_in(every_route):
-    assert [m.route for m in every_route] == list(rr.ALL_ROUTES) * 2
+    assert [m.route for m in every_route] == list(route_choice.ALL_ROUTES) * 2
     for m in every_route:
         assert m.error is None, m.error
         assert not m.live and m.notice
@@ -48,53 +40,53 @@ def test_the_same_model_gives_the_same_greedy_answer_on_every_http_route(every_r
     first = [m for m in every_route if m.prompt == PROMPT]
     by_route = {m.route: m for m in first}
     reference = by_route["transformers"]
-    for name in rr.REMOTE:
+    for name in route_choice.REMOTE:
         assert by_route[name].text == reference.text, name
         assert by_route[name].completion_tokens == reference.completion_tokens, name
 
 
 def test_summary_and_plot_have_one_entry_per_route(every_route):
-    table = rr.summary(every_route)
-    assert [row["route"] for row in table] == list(rr.ALL_ROUTES)
+    table = route_choice.summary(every_route)
+    assert [row["route"] for row in table] == list(route_choice.ALL_ROUTES)
     assert all(row["errors"] == 0 and "(stand-in)" in row["answered by"] for row in table)
-    fig = rr.plot_routes(every_route, "tokens_per_second")
-    assert len(fig.axes[0].patches) == len(rr.ALL_ROUTES)
+    fig = route_choice.plot_routes(every_route, "tokens_per_second")
+    assert len(fig.axes[0].patches) == len(route_choice.ALL_ROUTES)
     with pytest.raises(ValueError, match="Unknown metric"):
-        rr.plot_routes(every_route, "speed")
+        route_choice.plot_routes(every_route, "speed")
 
 
 def test_a_server_that_is_down_is_reported_not_raised(monkeypatch):
     monkeypatch.setenv("PHI_COURSE_BASE_URL", "http://127.0.0.1:9/v1")
-    m = rr.measure("custom", PROMPT, max_tokens=4)
+    m = route_choice.measure("custom", PROMPT, max_tokens=4)
     assert m.live and m.error and "127.0.0.1:9" in m.error
     assert m.tokens_per_second is None
 
 
 def test_bad_arguments_are_refused():
     with pytest.raises(ValueError, match="Unknown route"):
-        rr.measure("carrier-pigeon", PROMPT)
+        route_choice.measure("carrier-pigeon", PROMPT)
     with pytest.raises(ValueError, match="empty"):
-        rr.measure("custom", "  ")
+        route_choice.measure("custom", "  ")
     with pytest.raises(ValueError, match="Unknown route"):
-        rr.measure_routes([PROMPT], ["nim", "fax"])
+        route_choice.measure_routes([PROMPT], ["nim", "fax"])
 
 
 def test_electricity_arithmetic():
     # 1 token/s for a million tokens is 1e6 s; at 3600 W that is 1000 kWh
-    assert rr.electricity_per_million(1, 3600, 0.3) == pytest.approx(300)
-    assert rr.electricity_per_million(10, 3600, 0.3) == pytest.approx(30)
+    assert route_choice.electricity_per_million(1, 3600, 0.3) == pytest.approx(300)
+    assert route_choice.electricity_per_million(10, 3600, 0.3) == pytest.approx(30)
     with pytest.raises(ValueError):
-        rr.electricity_per_million(0, 30, 0.3)
+        route_choice.electricity_per_million(0, 30, 0.3)
 
 
 def test_reference_tables_cover_every_route():
-    assert {row["route"] for row in rr.costs_table()} >= set(rr.ALL_ROUTES)
-    assert "github" not in rr.ALL_ROUTES  # retired: nothing to measure but the stand-in again
-    assert all(row["pick"] for row in rr.decision_table())
+    assert {row["route"] for row in route_choice.costs_table()} >= set(route_choice.ALL_ROUTES)
+    assert "github" not in route_choice.ALL_ROUTES  # retired: nothing to measure but the stand-in again
+    assert all(row["pick"] for row in route_choice.decision_table())
 
 
 def test_an_in_process_route_that_cannot_run_is_reported_not_raised():
-    m = rr.measure("onnx", PROMPT, model="phi-3.5-moe")  # no ONNX build of the MoE exists
+    m = route_choice.measure("onnx", PROMPT, model="phi-3.5-moe")  # no ONNX build of the MoE exists
     assert m.error and "phi-3.5-moe" in m.error
-    table = rr.summary([m])
+    table = route_choice.summary([m])
     assert table[0]["errors"] == 1 and table[0]["latency (ms)"] == "–"

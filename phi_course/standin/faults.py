@@ -1,7 +1,8 @@
 """A local server that fails on purpose, the way real services fail.
 
-Introduced in lessons/03_github_models.ipynb (what a 429 looks like, and how
-the SDK retries). The tests drive every route's real SDK client against it.
+Introduced in lessons/03_github_models.ipynb (what a 429 looks like, how the SDK
+retries, and the 410 of a retired service). The tests drive every route's real
+SDK client against it.
 
 The first part of the path picks the fault, so one server plays them all:
 
@@ -32,7 +33,9 @@ import time
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from . import route_table
+from phi_course import route_table
+
+__all__ = ["FAULTS", "FaultServer", "HANG_LIMIT_S", "OTHER_FAULTS", "SUNSET_HEADERS"]
 
 HANG_LIMIT_S = 30.0  # a hanging request is released after this, so nothing waits forever
 
@@ -111,6 +114,7 @@ class FaultServer:
     def __init__(self, retry_after_s: int = 1):
         self.retry_after_s = retry_after_s
         self.hits: Counter[str] = Counter()
+        self.arrivals: list[tuple[str, float]] = []  # (fault, time.perf_counter()) of each request: retry gaps
         self._stop = threading.Event()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
@@ -119,6 +123,10 @@ class FaultServer:
     @property
     def port(self) -> int:
         return self._server.server_address[1]
+
+    def arrived(self, fault: str) -> list[float]:
+        """When each request for `fault` arrived (time.perf_counter()), oldest first."""
+        return [at for name, at in self.arrivals if name == fault]
 
     def url(self, fault: str, suffix: str = "/v1") -> str:
         """Base URL whose requests all meet `fault` (see FAULTS and OTHER_FAULTS)."""
@@ -170,6 +178,7 @@ class FaultServer:
                     request = {}
                 fault, _, rest = self.path.lstrip("/").partition("/")
                 owner.hits[fault] += 1
+                owner.arrivals.append((fault, time.perf_counter()))
                 ollama = rest.startswith("api/")
                 model = request.get("model", "unknown") if isinstance(request, dict) else "unknown"
                 wants_stream = isinstance(request, dict) and request.get("stream") is True

@@ -19,18 +19,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import catalog, embedded, route_table, settings
+from phi_course import catalog, route_table, settings
+from phi_course.local import embedded
 
-REAL_MODELS_VAR = "PHI_COURSE_REAL_MODELS"  # "1": use (and if needed download) the real Phi models
+__all__ = ["CAUSAL_LM_PATTERNS", "LoadedModel", "cached_snapshot", "download_plan", "download_snapshot",
+           "format_size", "load_causal_lm", "load_real_causal_lm", "missing_causal_lm_files",
+           "refuse_if_too_big_for_ram", "weights_bytes"]
 
 # What a transformers checkpoint needs; the repos' *.py remote code is never fetched.
 CAUSAL_LM_PATTERNS = ["*.json", "*.safetensors", "tokenizer.model", "*.jinja"]
-
-
-def real_models_opted_in() -> bool:
-    """True when the learner asked for the real (multi-GB) Phi models."""
-    value = settings.get_setting(REAL_MODELS_VAR) or ""
-    return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
 def format_size(n_bytes: int) -> str:
@@ -65,9 +62,9 @@ def download_plan(repo_id: str, allow_patterns: list[str]) -> tuple[int, int]:
         plan = snapshot_download(repo_id, allow_patterns=allow_patterns, dry_run=True)
     except Exception as error:
         raise ConnectionError(
-            f"{REAL_MODELS_VAR}=1 asked for the real {repo_id}, but the Hugging Face Hub could not "
+            f"{settings.REAL_MODELS_VAR}=1 asked for the real {repo_id}, but the Hugging Face Hub could not "
             f"list it ({type(error).__name__}: {error}). Check your internet connection (or "
-            f"HF_TOKEN for a gated repo), or unset {REAL_MODELS_VAR} to use the embedded stand-in."
+            f"HF_TOKEN for a gated repo), or unset {settings.REAL_MODELS_VAR} to use the embedded stand-in."
         ) from error
     return sum(f.file_size or 0 for f in plan if f.will_download), sum(f.file_size or 0 for f in plan)
 
@@ -146,7 +143,7 @@ def refuse_if_too_big_for_ram(repo_id: str, weight_bytes: int) -> None:
             f"{repo_id} has {format_size(weight_bytes)} of weights but this machine has "
             f"{format_size(ram)} of RAM and no GPU, so loading it would crash the kernel. "
             "Use a smaller Phi model or a GPU machine, or unset "
-            f"{REAL_MODELS_VAR} to use the embedded stand-in."
+            f"{settings.REAL_MODELS_VAR} to use the embedded stand-in."
         )
 
 
@@ -180,7 +177,7 @@ def load_causal_lm(model: str = "phi-3.5-mini", *, verbose: bool = True) -> Load
     snapshot = cached_snapshot(repo_id, CAUSAL_LM_PATTERNS)
     complete = snapshot is not None and not missing_causal_lm_files(snapshot)
 
-    if complete or real_models_opted_in():
+    if complete or settings.real_models():
         if not complete:
             plan = download_plan(repo_id, CAUSAL_LM_PATTERNS)
             refuse_if_too_big_for_ram(repo_id, plan[1])  # before fetching, not after 80 GB
@@ -201,12 +198,12 @@ def load_causal_lm(model: str = "phi-3.5-mini", *, verbose: bool = True) -> Load
     if stand_in is None:
         raise LookupError(
             f"{repo_id} is not in your Hugging Face cache and the course has no embedded "
-            f"stand-in for {model!r}. Set {REAL_MODELS_VAR}=1 to download it."
+            f"stand-in for {model!r}. Set {settings.REAL_MODELS_VAR}=1 to download it."
         )
     hf_model, tokenizer = embedded.load(stand_in)
     notice = (
         f"Using the embedded stand-in {stand_in!r} (same architecture, a few MB) because {repo_id} "
-        f"is not in your Hugging Face cache. Set {REAL_MODELS_VAR}=1 to download the real model."
+        f"is not in your Hugging Face cache. Set {settings.REAL_MODELS_VAR}=1 to download the real model."
     )
     if verbose:
         print(notice)

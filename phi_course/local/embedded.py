@@ -13,6 +13,9 @@ import functools
 import os
 from pathlib import Path
 
+__all__ = ["DEFAULT_MODEL", "EMBEDDED", "MODELS_DIR_VAR", "describe", "load", "model_path", "models_dir",
+           "on_disk", "stands_in_for"]
+
 MODELS_DIR_VAR = "PHI_COURSE_MODELS_DIR"  # use models from another folder (training, tests)
 
 # name -> the Phi model it stands in for (a key of catalog.FAMILY)
@@ -27,7 +30,12 @@ DEFAULT_MODEL = "tiny-phi35-mini"
 def models_dir() -> Path:
     """The folder holding one sub-folder per embedded model."""
     override = os.environ.get(MODELS_DIR_VAR)
-    return Path(override) if override else Path(__file__).parent / "models"
+    return Path(override) if override else Path(__file__).parents[1] / "models"  # phi_course/models
+
+
+def on_disk(name: str) -> bool:
+    """True when the files of the embedded model (text or vision) called `name` are present."""
+    return bool(name) and (models_dir() / name / "config.json").exists()
 
 
 def model_path(name: str = DEFAULT_MODEL) -> Path:
@@ -35,12 +43,29 @@ def model_path(name: str = DEFAULT_MODEL) -> Path:
     if name not in EMBEDDED:
         raise KeyError(f"No embedded model called {name!r}. Known: {', '.join(EMBEDDED)}")
     path = models_dir() / name
-    if not (path / "config.json").exists():
+    if not on_disk(name):
         raise FileNotFoundError(
             f"The embedded model {name!r} is missing from {path}. "
             "Run `make models` to train it (a few minutes on a CPU)."
         )
     return path
+
+
+def stands_in_for(phi_model: str) -> str:
+    """The embedded model that answers for a Phi model (the default when none is closer)."""
+    from phi_course import catalog
+
+    entry = catalog.FAMILY.get(phi_model)
+    if entry and entry.embedded:
+        return entry.embedded
+    if entry and "image" in entry.modalities:  # pictures need the vision stand-in (lessons/09_phi_vision.ipynb)
+        from phi_course.vision import NAME as vision_model
+
+        if on_disk(vision_model):
+            return vision_model
+    if phi_model in EMBEDDED:
+        return phi_model
+    return DEFAULT_MODEL
 
 
 @functools.cache
@@ -65,7 +90,7 @@ def describe() -> list[dict]:
     rows = []
     for name, phi_key in EMBEDDED.items():
         path = models_dir() / name
-        if not (path / "config.json").exists():
+        if not on_disk(name):
             rows.append({"model": name, "stands in for": phi_key, "status": "missing: run `make models`"})
             continue
         config = json.loads((path / "config.json").read_text())

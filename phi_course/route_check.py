@@ -16,8 +16,10 @@ from dataclasses import dataclass
 
 import httpx
 
-from . import route_table, routes, settings
-from .embedded import EMBEDDED, models_dir
+from phi_course import route_table, routes, settings
+from phi_course.local.embedded import EMBEDDED, models_dir, on_disk
+
+__all__ = ["Check", "GONE", "PROBE_TIMEOUT_S", "Report", "doctor", "probe_routes"]
 
 PROBE_TIMEOUT_S = 3.0
 GONE = "it answered 410 Gone: what it served is retired"
@@ -130,7 +132,7 @@ def _remote(name: str, probe: bool) -> Check:
 
 def _local() -> list[Check]:
     checks = []
-    missing = [n for n in EMBEDDED if not (models_dir() / n / "config.json").exists()]
+    missing = [n for n in EMBEDDED if not on_disk(n)]
     checks.append(Check("embedded models", "unavailable" if missing else "live",
                         f"missing: {', '.join(missing)}" if missing else f"{', '.join(EMBEDDED)} in {models_dir()}",
                         "run `make models`" if missing else ""))
@@ -211,7 +213,7 @@ def probe_routes():
     counts as served that the service no longer lists, a retired one it still
     lists, or a Phi id it lists that the table does not know.
     """
-    from .tables import Table
+    from phi_course.tables import Table
 
     settings.reload()
     routes.forget_listings()
