@@ -1,4 +1,5 @@
-"""Command line: `python -m phi_course doctor` and `python -m phi_course routes [--probe]`."""
+"""Command line: `python -m phi_course doctor`, `python -m phi_course routes [--probe]`
+and `python -m phi_course loadtest URL --learners N --model M`."""
 
 from __future__ import annotations
 
@@ -14,7 +15,16 @@ def main(argv: list[str] | None = None) -> int:
     table.add_argument("--route", default=None, help="only this route (github, azure, nim, ollama, ...)")
     table.add_argument("--probe", action="store_true",
                        help="also ask each service you have a key for what it lists, and print the differences")
-    args = parser.parse_args(argv)
+    # loadtest parses its own options (its module holds them), so they pass through untouched.
+    sub.add_parser("loadtest", add_help=False,
+                   help="simulate a class chatting with an OpenAI-compatible server; --help for options")
+    args, rest = parser.parse_known_args(argv)
+    if args.command == "loadtest":
+        from phi_course import loadtest
+
+        return loadtest.main(rest)
+    if rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
     if args.command == "doctor":
         from phi_course.route_check import doctor
 

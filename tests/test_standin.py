@@ -175,7 +175,7 @@ def test_it_says_it_is_the_course_standin(standin, client):
     health = httpx.get(f"{standin.url}/health", timeout=10)
     assert health.headers[HEADER] == "1"
     assert health.json()["standin"] == "phi_course" and "stand-in" in health.json()["service"]
-    assert health.json()["models"] == served_models()
+    assert health.json()["models"] == [*served_models(), "tiny-phi35-vision"]  # the vision model too
     version = httpx.get(f"{standin.url}/api/version", timeout=10)
     assert "phi-course-standin" in version.json()["version"] and version.headers[HEADER] == "1"
     assert httpx.get(f"{standin.url}/", timeout=10).text == "Ollama is running"
@@ -294,7 +294,7 @@ def test_curl_style_bodies_are_read_as_json_like_ollama_does(standin):
 
 
 def test_model_list_is_the_served_models(client):
-    assert [m.id for m in client.models.list()] == served_models()
+    assert [m.id for m in client.models.list()] == [*served_models(), "tiny-phi35-vision"]  # the vision model too
 
 
 def test_azure_ai_inference_answer_matches(azure_client):
@@ -358,7 +358,7 @@ def test_ollama_generate_templated_and_raw(ollama_client, local):
 
 def test_ollama_list_show_and_unknown_model(ollama_client):
     names = [m.model for m in ollama_client.list().models]
-    assert names == [f"{name}:latest" for name in served_models()]
+    assert names == [f"{name}:latest" for name in [*served_models(), "tiny-phi35-vision"]]
     listed = ollama_client.list().models[0]
     assert listed.size > 0 and len(listed.digest) == 64
     shown = ollama_client.show(MODEL)
@@ -434,7 +434,8 @@ def _gone(pid: int) -> bool:
 
 def test_stop_leaves_no_process_behind(standin):
     own = launcher.start()
-    assert own.owned and own.health()["pid"] == own.pid
+    assert own.owned and own.health()["instance"] != standin.health()["instance"]
+    assert "pid" not in own.health()  # nothing internal in responses
     assert own.startup_seconds < 30
     log = own.log_path
     own.stop()
@@ -479,11 +480,11 @@ def test_the_server_dies_with_a_killed_parent(from_thread):
 
 def test_a_shared_standin_is_reused_not_restarted(standin):
     code = ("from phi_course.standin import ensure_running; s = ensure_running(); "
-            "print(s.pid, s.owned, s.base_url)")
+            "print(s.health()['instance'], s.owned, s.base_url)")
     env = {**os.environ, "PYTHONPATH": str(ROOT), launcher.URL_VAR: standin.base_url}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
-    pid, owned, base_url = out.stdout.split()
-    assert int(pid) == standin.health()["pid"] and owned == "False" and base_url == standin.base_url
+    instance, owned, base_url = out.stdout.split()
+    assert instance == standin.health()["instance"] and owned == "False" and base_url == standin.base_url
 
 
 def test_ensure_running_reuses_within_the_process(standin):

@@ -316,7 +316,11 @@ class Run:
         """The next event; after "done" or "error" there are no more."""
         if self._finished:
             raise StopAsyncIteration
-        kind, value = await self._events.get()
+        try:
+            kind, value = await self._events.get()
+        except asyncio.CancelledError:  # the client left (phi_course.standin.guard) or the server stops
+            self.close()
+            raise
         self._finished = kind in ("done", "error")
         return kind, value
 

@@ -7,7 +7,9 @@ unless the body says `"stream": false`; `/api/tags`, `/api/show`, `/api/ps`,
 `/api/pull`, `/api/version` and `GET /` answer as Ollama does, so the `ollama`
 Python client and plain `requests` code work unchanged. Model names are the
 embedded ones, with or without Ollama's `:latest` tag. Without a temperature
-the stand-in decodes greedily (Ollama's own default samples at 0.8).
+the stand-in decodes greedily (Ollama's own default samples at 0.8). Pictures
+go to the vision model as Ollama sends them: base64 in a message's `images`
+(or the body's, for /api/generate). A wrong option is a 400 naming it.
 """
 
 from __future__ import annotations
@@ -16,20 +18,22 @@ import json
 import sys
 import time
 from datetime import datetime, timezone
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import JSONResponse, PlainTextResponse, StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, with_config
+from typing_extensions import NotRequired, TypedDict
 
 from phi_course import __version__
 from phi_course.standin import engine as eng
-from phi_course.standin.body import parse
+from phi_course.standin import models as vision_api
+from phi_course.standin.body import SEED, Allowed, api_router, parse
 
-__all__ = ["ChatRequest", "GenerateRequest", "ModelRequest", "OllamaRequest", "VERSION", "chat", "error_response",
-           "generate", "ollama_error", "pull", "root", "router", "running", "show", "tags", "version"]
+__all__ = ["ChatRequest", "GenerateRequest", "Message", "ModelRequest", "OllamaRequest", "Options", "ROLES",
+           "VERSION", "chat", "error_response", "generate", "ollama_error", "pull", "root", "router", "running",
+           "show", "tags", "version"]
 
-router = APIRouter()
 # Ollama clients only read this; it says which server answers and that it is not Ollama.
 VERSION = f"0.0.0-phi-course-standin-{__version__}"
 
@@ -52,6 +56,9 @@ def error_response(error: BaseException) -> JSONResponse:
     return ollama_error(500, f"The stand-in failed: {type(error).__name__}: {error}")
 
 
+router = api_router(error_response)
+
+
 def _served_hint(served: list[str]) -> str:
     return (f"This phi_course stand-in serves: {', '.join(served) or '(none: run `make models`)'}; "
             "it cannot pull other models (install Ollama for those).")
@@ -65,6 +72,34 @@ def _ns(seconds: float) -> int:
     return int(seconds * 1e9)
 
 
+ROLES = ("system", "user", "assistant", "tool")
+IMAGES = "a list of base64-encoded image files (PNG or JPEG)"
+
+
+@with_config(ConfigDict(extra="allow"))
+class Message(TypedDict):
+    """One chat message: its role and pictures are checked; the content is read by the model's side."""
+
+    role: Annotated[Literal[ROLES], Allowed(f"one of the roles {', '.join(ROLES)}")]
+    content: NotRequired[Any]
+    images: NotRequired[Annotated[list[str], Allowed(IMAGES)] | None]
+
+
+class Options(BaseModel):
+    """The `options` the stand-in acts on; others (num_ctx, repeat_penalty...) are accepted and ignored."""
+
+    model_config = ConfigDict(extra="allow")
+
+    temperature: Annotated[float, Field(ge=0, allow_inf_nan=False),
+                           Allowed("a number, 0 or more (0 answers the same every time)")] | None = None
+    top_p: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False), Allowed("a number from 0 to 1")] | None = None
+    top_k: Annotated[int, Field(ge=0), Allowed("a whole number, 0 or more (0: no limit)")] | None = None
+    # Ollama: -1 means no limit, -2 fill the context; both end at the context anyway.
+    num_predict: Annotated[int, Field(ge=-2), Allowed("a whole number of tokens (-1: no limit)")] | None = None
+    seed: Annotated[int, Field(ge=-2**63, le=2**63 - 1), Allowed(SEED)] | None = None
+    stop: Annotated[str | list[str], Allowed("a string or a list of strings")] | None = None
+
+
 class OllamaRequest(BaseModel):
     """Fields shared by /api/chat and /api/generate; others (format, keep_alive, think,
     tools) are accepted and ignored."""
@@ -73,27 +108,24 @@ class OllamaRequest(BaseModel):
 
     model: str = Field(min_length=1)
     stream: bool = True
-    options: dict[str, Any] | None = None
+    options: Options | None = None
 
     def generation_options(self) -> dict[str, Any]:
         """Ollama's `options` as keyword arguments for phi_course.local.generation.generate_stream."""
-        opts = self.options or {}
-        num_predict = opts.get("num_predict")
-        # Ollama: -1 means no limit, -2 fill the context; both end at the context anyway.
-        limit = num_predict if isinstance(num_predict, int) and num_predict > 0 else eng.DEFAULT_MAX_TOKENS
-        stop = opts.get("stop")
+        opts = self.options or Options()
         return {
-            "max_new_tokens": limit,
-            "temperature": float(opts.get("temperature") or 0.0),
-            "top_p": float(opts["top_p"]) if opts.get("top_p") is not None else 1.0,
-            "top_k": int(opts["top_k"]) if opts.get("top_k") else None,
-            "seed": opts.get("seed"),
-            "stop": stop,
+            "max_new_tokens": opts.num_predict if opts.num_predict and opts.num_predict > 0
+            else eng.DEFAULT_MAX_TOKENS,
+            "temperature": opts.temperature or 0.0,
+            "top_p": 1.0 if opts.top_p is None else opts.top_p,
+            "top_k": opts.top_k or None,
+            "seed": opts.seed,
+            "stop": opts.stop,
         }
 
 
 class ChatRequest(OllamaRequest):
-    messages: list[dict[str, Any]] = Field(default_factory=list)
+    messages: list[Message] = Field(default_factory=list)
 
 
 class GenerateRequest(OllamaRequest):
@@ -102,7 +134,7 @@ class GenerateRequest(OllamaRequest):
     template: str = ""
     suffix: str = ""
     raw: bool = False
-    images: list[str] | None = None
+    images: Annotated[list[str], Allowed(IMAGES)] | None = None
 
 
 class ModelRequest(BaseModel):
@@ -146,7 +178,7 @@ def _human(count: int) -> str:
 @router.get("/api/tags")
 def tags() -> dict[str, Any]:
     models = []
-    for name in eng.served_models():
+    for name in vision_api.listed():
         card = eng.model_card(name)
         models.append({"name": f"{name}:latest", "model": f"{name}:latest",
                        "modified_at": card.modified_at.isoformat(), "size": card.size,
@@ -191,13 +223,14 @@ async def show(request: Request):
         info[f"{arch}.expert_used_count"] = config.get("num_experts_per_tok")
     template = card.chat_template
     return {
-        "modelfile": (f"# The phi_course stand-in serves {card.name} from {card.path}\n"
-                      f"FROM {card.path}\nTEMPLATE \"\"\"{template}\"\"\"\nPARAMETER stop <|end|>\n"),
+        # FROM names the model, never a path on the server: nothing internal goes out.
+        "modelfile": (f"# The phi_course stand-in serves {card.name}, a course-sized embedded model\n"
+                      f"FROM {card.name}\nTEMPLATE \"\"\"{template}\"\"\"\nPARAMETER stop <|end|>\n"),
         "parameters": "stop                           \"<|end|>\"",
         "template": template,
         "details": _details(card),
         "model_info": info,
-        "capabilities": ["completion"],
+        "capabilities": ["completion", "vision"] if vision_api.serves(card.name) else ["completion"],
         "modified_at": card.modified_at.isoformat(),
         "license": "MIT (phi_course embedded model)",
     }
@@ -217,9 +250,6 @@ async def pull(request: Request):
 @router.post("/api/chat")
 async def chat(request: Request):
     body = await parse(request, ChatRequest)
-    for message in body.messages:
-        if message.get("images"):
-            return ollama_error(400, f"{body.model} reads text only; send the images to a vision model.")
     job = eng.Job(model="", messages=body.messages, options=body.generation_options())
     return await _answer(request, body, job, chat=True, load_only=not body.messages)
 
@@ -227,15 +257,18 @@ async def chat(request: Request):
 @router.post("/api/generate")
 async def generate(request: Request):
     body = await parse(request, GenerateRequest)
-    for field, value in (("images", body.images), ("suffix", body.suffix), ("template", body.template)):
+    for field, value in (("suffix", body.suffix), ("template", body.template)):
         if value:
             return ollama_error(400, f"The phi_course stand-in does not support {field!r} in /api/generate; "
                                      "leave it out (the model's own chat template is used).")
+    if body.raw and body.images:
+        return ollama_error(400, "images cannot go with raw=true in /api/generate: a raw prompt has no "
+                                 "place for pictures. Leave raw out (or false) to send images.")
     if body.raw:
         job = eng.Job(model="", prompt=body.prompt, options=body.generation_options())
     else:
         messages = ([{"role": "system", "content": body.system}] if body.system else [])
-        messages.append({"role": "user", "content": body.prompt})
+        messages.append({"role": "user", "content": body.prompt, "images": body.images})
         job = eng.Job(model="", messages=messages, options=body.generation_options())
     empty = not body.prompt and not body.system
     return await _answer(request, body, job, chat=False, load_only=empty)
@@ -248,6 +281,11 @@ async def _answer(request: Request, body: OllamaRequest, job: eng.Job, *, chat: 
         job.model = eng.resolve(body.model)
     except eng.UnknownModelError as error:
         return error_response(error)
+    if any(m.get("images") for m in job.messages or []) and not vision_api.serves(job.model):
+        vision = [name for name in vision_api.listed() if vision_api.serves(name)]
+        return ollama_error(400, f"{body.model} reads text only, so it cannot take images. Send them to "
+                                 f"a vision model ({', '.join(vision) or 'none on disk: run `make models`'}), "
+                                 "or leave `images` out.")
     started = time.perf_counter()
     engine = request.app.state.engine
 

@@ -13,19 +13,20 @@ import json
 import sys
 import time
 import uuid
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import JSONResponse, StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, with_config
+from typing_extensions import NotRequired, TypedDict
 
 from phi_course.standin import engine as eng
-from phi_course.standin.body import parse
+from phi_course.standin import models as vision_api
+from phi_course.standin.body import SEED, Allowed, InvalidField, api_router, parse
 
-__all__ = ["ChatCompletionRequest", "FINGERPRINT", "chat_completions", "error_response", "get_model",
-           "list_models", "model_info", "openai_error", "router"]
+__all__ = ["ChatCompletionRequest", "FINGERPRINT", "Message", "ROLES", "chat_completions", "error_response",
+           "get_model", "list_models", "model_info", "openai_error", "router"]
 
-router = APIRouter()  # mounted under /v1, and under the two paths of a Foundry resource (server.py)
 FINGERPRINT = "phi-course-standin"
 
 
@@ -42,6 +43,8 @@ def error_response(error: BaseException) -> JSONResponse:
     generation = sys.modules.get("phi_course.local.generation")
     if isinstance(error, eng.UnknownModelError):
         return openai_error(404, str(error), code="model_not_found", param="model")
+    if isinstance(error, InvalidField):
+        return openai_error(400, str(error), code="invalid_value", param=error.field)
     if generation is not None and isinstance(error, generation.ContextLengthError):
         return openai_error(400, str(error), code="context_length_exceeded", param="messages")
     if isinstance(error, ValueError):
@@ -53,6 +56,20 @@ def error_response(error: BaseException) -> JSONResponse:
                         kind="server_error", code="internal_error")
 
 
+# Mounted under /v1, and under the two paths of a Foundry resource (server.py).
+router = api_router(error_response)
+
+ROLES = ("system", "developer", "user", "assistant", "tool")
+
+
+@with_config(ConfigDict(extra="allow"))
+class Message(TypedDict):
+    """One chat message: its role is checked; content (text or parts) is read by the model's side."""
+
+    role: Annotated[Literal[ROLES], Allowed(f"one of the roles {', '.join(ROLES)}")]
+    content: NotRequired[Any]
+
+
 class ChatCompletionRequest(BaseModel):
     """The fields the stand-in acts on; others (tools, logprobs...) are accepted and ignored."""
 
@@ -61,15 +78,16 @@ class ChatCompletionRequest(BaseModel):
     # Optional because an Azure serverless deployment serves one model and
     # azure-ai-inference lets callers leave it out; then the default model answers.
     model: str | None = None
-    messages: list[dict[str, Any]] = Field(min_length=1)
+    messages: list[Message] = Field(min_length=1)
     stream: bool = False
     stream_options: dict[str, Any] | None = None
-    max_tokens: int | None = Field(None, ge=1)
-    max_completion_tokens: int | None = Field(None, ge=1)
-    temperature: float | None = Field(None, ge=0, le=2)
-    top_p: float | None = Field(None, ge=0, le=1)
-    seed: int | None = None
-    stop: str | list[str] | None = None
+    max_tokens: Annotated[int, Field(ge=1), Allowed("a whole number of tokens, 1 or more")] | None = None
+    max_completion_tokens: Annotated[int, Field(ge=1), Allowed("a whole number of tokens, 1 or more")] | None = None
+    temperature: Annotated[float, Field(ge=0, le=2, allow_inf_nan=False),
+                           Allowed("a number from 0 to 2 (0 answers the same every time)")] | None = None
+    top_p: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False), Allowed("a number from 0 to 1")] | None = None
+    seed: Annotated[int, Field(ge=-2**63, le=2**63 - 1), Allowed(SEED)] | None = None
+    stop: Annotated[str | list[str], Allowed("a string or a list of strings")] | None = None
     logit_bias: dict[int, float] | None = None
     n: int | None = Field(None, ge=1, le=1, description="one answer per request")
 
@@ -97,7 +115,7 @@ def _model_entry(name: str) -> dict[str, Any]:
 
 @router.get("/models")
 def list_models() -> dict[str, Any]:
-    return {"object": "list", "data": [_model_entry(name) for name in eng.served_models()]}
+    return {"object": "list", "data": [_model_entry(name) for name in vision_api.listed()]}
 
 
 @router.get("/models/{name:path}")

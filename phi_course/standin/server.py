@@ -5,8 +5,9 @@ Introduced in lessons/03_github_models.ipynb.
 One FastAPI app serves both protocols on one loopback port. Every response
 carries the header `X-Phi-Course-Standin: 1`, and /health and /api/version say
 in words that this is the course stand-in, so nobody mistakes it for the real
-service. API keys are accepted whatever they are (it is local) and never
-logged: the access log is off.
+service. On loopback, API keys are accepted whatever they are and never
+logged (the access log is off); in classroom mode (`--host`, `--api-key`) the
+key is required. phi_course.standin.guard checks every request first.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import os
 import socket
 import threading
 import time
+import uuid
 
 import uvicorn
 from fastapi import FastAPI, Request
@@ -25,12 +27,14 @@ from starlette.exceptions import HTTPException
 from phi_course import __version__
 from phi_course.local import embedded
 from phi_course.standin import engine as eng
+from phi_course.standin import models as vision_api
 from phi_course.standin import ollama_api, openai_api
+from phi_course.standin.guard import Guard, Policy
 from phi_course.standin.launcher import (
     HEADER,  # the one spelling: clients and tests read it from there
 )
 
-__all__ = ["HOST", "NAME", "StandinHeader", "asgi_app", "create_app", "loopback_socket", "serve"]
+__all__ = ["HOST", "NAME", "StandinHeader", "asgi_app", "create_app", "listening_socket", "serve"]
 
 HOST = "127.0.0.1"  # loopback only, always: the stand-in is for this machine
 
@@ -66,6 +70,7 @@ def create_app(preload: str | None = embedded.DEFAULT_MODEL, threads: int = 1) -
     async def lifespan(app: FastAPI):
         app.state.engine = eng.Engine(threads)
         app.state.started = time.time()
+        app.state.instance = uuid.uuid4().hex[:12]
         app.state.engine.warm_up(preload)
         try:
             yield
@@ -93,8 +98,8 @@ def create_app(preload: str | None = embedded.DEFAULT_MODEL, threads: int = 1) -
             "service": "phi_course stand-in: the course's embedded models over the OpenAI and "
                        "Ollama protocols (course-sized models, not Phi)",
             "version": __version__,
-            "pid": os.getpid(),
-            "models": eng.served_models(),
+            "instance": request.app.state.instance,  # tells two servers apart; nothing internal
+            "models": eng.served_models() + [n for n in vision_api.VISION_MODELS if vision_api.serves(n)],
             "loaded": list(engine.loaded),
             "ready": engine.ready.is_set(),
             "pending_requests": engine.pending,
@@ -128,28 +133,35 @@ def _where(loc) -> str:
     return ".".join(parts) or "body"
 
 
-def asgi_app(preload: str | None = embedded.DEFAULT_MODEL, threads: int = 1):
-    """The app as served: every response stamped with the stand-in header."""
-    return StandinHeader(create_app(preload, threads))
+def asgi_app(preload: str | None = embedded.DEFAULT_MODEL, threads: int = 1, policy: Policy | None = None):
+    """The app as served: guarded, and every response (refusals too) stamped with the stand-in header."""
+    return StandinHeader(Guard(create_app(preload, threads), policy))
 
 
-def loopback_socket(port: int) -> socket.socket:
-    """A listening socket on 127.0.0.1:port (0 picks a free port)."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+def listening_socket(port: int, host: str = HOST) -> socket.socket:
+    """A listening socket on host:port (0 picks a free port). Raises OSError if it cannot bind."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((HOST, port))
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
     sock.listen(128)
     return sock
 
 
 def serve(sock: socket.socket, *, parent_pid: int | None = None,
-          preload: str | None = embedded.DEFAULT_MODEL, threads: int = 1) -> None:
-    """Serve on `sock` (which must be bound to loopback) until stopped or the parent dies."""
+          preload: str | None = embedded.DEFAULT_MODEL, threads: int = 1, policy: Policy | None = None) -> None:
+    """Serve on `sock` until stopped or the parent dies. Beyond loopback only with a classroom policy."""
+    policy = policy or Policy()
     address = sock.getsockname()[0]
-    if address != HOST:
-        raise SystemExit(f"Refusing to serve on {address}: the stand-in listens on {HOST} only.")
-    config = uvicorn.Config(asgi_app(preload, threads), log_level="warning", access_log=False,
-                            timeout_graceful_shutdown=3, lifespan="on")
+    if address != HOST and policy.api_key is None:
+        raise SystemExit(f"Refusing to serve on {address}: without --api-key the stand-in listens on "
+                         f"{HOST} only (a classroom server needs a key).")
+    # timeout_keep_alive closes idle connections; a client that stops mid-body meets the guard's deadline.
+    config = uvicorn.Config(asgi_app(preload, threads, policy), log_level="warning", access_log=False,
+                            timeout_graceful_shutdown=3, timeout_keep_alive=5, lifespan="on")
     server = uvicorn.Server(config)
     if parent_pid:
         threading.Thread(target=_watch_parent, args=(parent_pid, server), daemon=True,

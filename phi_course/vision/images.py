@@ -7,7 +7,9 @@ course stand-in) take an image as a content part
 `{"type": "image_url", "image_url": {"url": "data:image/png;base64,...", "detail": "auto"}}`.
 `to_data_url` makes that URL and checks it against a service's limits before
 you send it; `from_data_url` is the reverse, used by the stand-in, and fails
-with a message that says what to do.
+with a message that says what to do. `check_data_urls` checks a whole
+request's pictures from their headers alone, so nothing is decoded until all
+of them fit.
 """
 
 from __future__ import annotations
@@ -21,8 +23,8 @@ from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
 
-__all__ = ["DETAILS", "FORMATS", "ImageError", "LIMITS", "Limits", "MB", "STANDIN", "check_count", "check_size",
-           "encode", "from_data_url", "image_part", "to_data_url"]
+__all__ = ["DETAILS", "FORMATS", "ImageError", "LIMITS", "Limits", "MB", "STANDIN", "check_count", "check_data_urls",
+           "check_size", "encode", "from_data_url", "image_part", "to_data_url"]
 
 MB = 1024 * 1024
 FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp", "GIF": "image/gif"}
@@ -151,8 +153,27 @@ def check_count(n_images: int, limits: Limits = STANDIN) -> None:
             f"{limits.max_images} per request. Send fewer (pick key frames), or split the question.")
 
 
+def check_data_urls(urls, limits: Limits = STANDIN) -> None:
+    """Raise ImageError, naming the image, unless every data URL in a request fits `limits`.
+
+    Reads the count, then each image's header (its format and size in pixels), and decodes no pixels.
+    """
+    urls = list(urls)
+    check_count(len(urls), limits)
+    for number, url in enumerate(urls, 1):
+        try:
+            _header(_file_bytes(url, limits), limits).close()
+        except ImageError as error:
+            raise ImageError(f"Image {number} of {len(urls)}: {error}") from None
+
+
 def from_data_url(url: str, limits: Limits = STANDIN) -> Image.Image:
     """Decode a `data:image/...;base64,...` URL into an RGB PIL image, checking it on the way."""
+    return _decode(_file_bytes(url, limits), limits)
+
+
+def _file_bytes(url: str, limits: Limits) -> bytes:
+    """The image file inside a data URL, checked for its form and byte size."""
     if not isinstance(url, str) or not url.strip():
         raise ImageError("The image_url has no url. Send {'url': 'data:image/png;base64,...'}; "
                          "phi_course.vision.images.to_data_url makes one.")
@@ -180,7 +201,7 @@ def from_data_url(url: str, limits: Limits = STANDIN) -> Image.Image:
         raise ImageError(f"The image data is not valid base64 ({error}). Encode the file with "
                          "base64.b64encode(bytes).decode(), or use to_data_url.") from None
     check_size(len(raw), len(text), limits)
-    return _decode(raw, limits)
+    return raw
 
 
 def _size(n_bytes: int) -> str:
@@ -205,15 +226,18 @@ def _sniff(raw: bytes) -> str | None:
     return None
 
 
-def _decode(raw: bytes, limits: Limits) -> Image.Image:
-    """Open image bytes: check the format and size from the header, then load the pixels."""
+def _header(raw: bytes, limits: Limits) -> Image.Image:
+    """Open image bytes lazily (Pillow reads the header only) and check the format and size in pixels."""
     if not raw:
         raise ImageError("The image is empty (0 bytes). Check that the file was written completely.")
+    side = (f"{limits.service} takes at most {limits.max_side_px} px per side" if limits.max_side_px
+            else "too many to decode safely")
     try:
-        picture = Image.open(io.BytesIO(raw))  # reads the header only
-    except Image.DecompressionBombError as error:  # the header claims more pixels than any photo has
-        raise ImageError(f"The image claims too many pixels to decode safely ({error}). Send an ordinary "
-                         "picture: shrink it first with image.thumbnail((1024, 1024)).") from None
+        picture = Image.open(io.BytesIO(raw))
+    except Image.DecompressionBombError:  # Pillow's own guard: the header claims a gigantic picture
+        raise ImageError(
+            f"The image's header claims more than {2 * (Image.MAX_IMAGE_PIXELS or 0):,} pixels; {side}. Send an "
+            "ordinary picture: shrink it first with image.thumbnail((1024, 1024)).") from None
     except UnidentifiedImageError:
         raise ImageError(
             f"The {len(raw):,} bytes sent are not an image Pillow can read (they start with "
@@ -223,9 +247,14 @@ def _decode(raw: bytes, limits: Limits) -> Image.Image:
                          "Convert it first: Image.open(path).save('picture.png').")
     width, height = picture.size
     if limits.max_side_px is not None and max(width, height) > limits.max_side_px:
-        raise ImageError(
-            f"The image is {width}x{height} px; {limits.service} takes at most {limits.max_side_px} px "
-            "per side. Shrink it first: image.thumbnail((1024, 1024)).")
+        raise ImageError(f"The image is {width}x{height} px; {side}. Shrink it first: "
+                         "image.thumbnail((1024, 1024)).")
+    return picture
+
+
+def _decode(raw: bytes, limits: Limits) -> Image.Image:
+    """Check image bytes from their header, then load the pixels."""
+    picture = _header(raw, limits)
     try:
         picture.load()
     except (OSError, Image.DecompressionBombError) as error:
