@@ -14,7 +14,7 @@ TEST_ENV := env -u GITHUB_TOKEN -u GITHUB_MODELS_ENDPOINT -u GITHUB_MODELS_CATAL
 	PHI_COURSE_NO_DOTENV=1 PHI_COURSE_QUICK=1 HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 \
 	TOKENIZERS_PARALLELISM=false MPLBACKEND=Agg OMP_NUM_THREADS=1
 
-.PHONY: help install lab test lint check-notebooks unit notebooks models eval-models bench strip doctor clean
+.PHONY: help install git-filter lab test lint check-notebooks unit notebooks models eval-models bench strip doctor clean
 
 help:
 	@echo "make lab          set up and open the course in JupyterLab"
@@ -29,13 +29,32 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt -r requirements-dev.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
-	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (phi-course)" >/dev/null
+	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3" >/dev/null
 	touch $(STAMP)
 
-install: $(STAMP)
+# JupyterLab settings the course needs (widget state saved with a notebook, so a reopened
+# lesson shows its widgets), for this venv's JupyterLab only.
+OVERRIDES := $(VENV)/share/jupyter/lab/settings/overrides.json
+$(OVERRIDES): tools/jupyterlab-overrides.json $(STAMP)
+	mkdir -p $(dir $@)
+	cp $< $@
 
-lab: install
-	$(VENV)/bin/jupyter lab lessons/
+# Opening and saving a lesson must not make git see a change: git runs tools/nbclean.py on
+# lessons as a clean filter (.gitattributes). Needs a git checkout; a downloaded zip skips it.
+git-filter:
+	@git rev-parse --is-inside-work-tree >/dev/null 2>&1 && \
+	  git config filter.nbclean.clean "$(PYTHON) tools/nbclean.py --stdin" && \
+	  git config filter.nbclean.smudge cat || true
+
+install: $(STAMP) $(OVERRIDES)
+
+# As root (containers, many cloud machines) JupyterLab wants --allow-root; with no screen it
+# prints the address to open instead of starting a text-mode browser.
+LAB_FLAGS := $(if $(filter 0,$(shell id -u)),--allow-root) \
+	$(if $(or $(DISPLAY),$(WAYLAND_DISPLAY),$(filter Darwin,$(shell uname -s))),,--no-browser)
+
+lab: install git-filter
+	$(VENV)/bin/jupyter lab $(LAB_FLAGS) lessons/
 
 doctor: install
 	$(PY) -m phi_course doctor
@@ -49,7 +68,7 @@ check-notebooks: install
 # On every core (pytest-xdist), slowest tests first, one stand-in shared by all workers. Every
 # lesson runs twice in one kernel, without and with keys (tests/test_canary.py); the ten slowest
 # tests are listed at the end, so a regression shows.
-test: lint check-notebooks
+test: lint check-notebooks git-filter
 	$(TEST_ENV) $(PY) -m pytest tests -n auto --dist worksteal --durations=10 -p no:cacheprovider $(PYTEST_ARGS)
 
 unit: install

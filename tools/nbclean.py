@@ -2,6 +2,13 @@
 
     python tools/nbclean.py lessons          # clean in place
     python tools/nbclean.py --check lessons  # exit 1 and list the dirty ones
+    python tools/nbclean.py --stdin          # a git clean filter: notebook in, clean notebook out
+
+`make install` registers `--stdin` as the git filter `nbclean` (.gitattributes
+applies it to the lessons), so a lesson that JupyterLab opened, ran and saved
+still shows as unchanged in git: outputs, widget state and the local kernel's
+name stay on your disk and out of commits. Standard library only, so git can
+run it with any Python.
 """
 
 from __future__ import annotations
@@ -33,8 +40,18 @@ def render(nb: dict) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="only report notebooks that need cleaning")
-    parser.add_argument("paths", nargs="+", type=Path)
+    parser.add_argument("--stdin", action="store_true", help="read one notebook on stdin, write it clean to stdout")
+    parser.add_argument("paths", nargs="*", type=Path)
     args = parser.parse_args(argv)
+    if args.stdin:
+        text = sys.stdin.read()
+        try:
+            sys.stdout.write(render(clean(json.loads(text))))
+        except ValueError:  # not a notebook (half-written, or a merge conflict): leave it as it is
+            sys.stdout.write(text)
+        return 0
+    if not args.paths:
+        parser.error("give the notebooks or folders to clean (or --stdin)")
     files = sorted(p for path in args.paths for p in ([path] if path.is_file() else path.rglob("*.ipynb"))
                    if ".ipynb_checkpoints" not in p.parts)
     dirty = []
