@@ -190,3 +190,13 @@ def test_cli_mistakes_get_one_line():
         busy = _cli("--port", str(taken.getsockname()[1]))
     assert busy.returncode == 1 and "Pick another --port" in busy.stderr and "Traceback" not in busy.stderr
     assert _cli("--host", "0.0.0.0", "--api-key", "short").returncode == 2
+
+
+def test_a_classroom_server_prints_what_learners_paste():
+    from phi_course import route_table
+    from phi_course.standin.__main__ import join_lines
+
+    custom = route_table.route("custom")
+    lines = join_lines("10.0.0.5", 8000)
+    assert f"{custom.endpoint_var}=http://10.0.0.5:8000/v1" in lines and f"{custom.key_var}=<" in lines
+    assert socket.gethostname() in join_lines("0.0.0.0", 8000)  # "0.0.0.0" is no address to give out

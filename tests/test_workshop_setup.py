@@ -84,3 +84,15 @@ def test_jupyterlab_saves_widget_state_with_the_notebook():
     assert settings["@jupyter-widgets/jupyterlab-manager:plugin"]["saveState"] is True
     installed = Path(sys.prefix) / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
     assert json.loads(installed.read_text()) == settings  # `make install` put it where JupyterLab reads it
+
+
+def test_the_codespaces_container_runs_the_same_setup():
+    import re
+
+    text = (ROOT / ".devcontainer" / "devcontainer.json").read_text()
+    config = json.loads(re.sub(r"^\s*//.*$", "", text, flags=re.M))  # JSON with // comments
+    targets = config["postCreateCommand"].split()[1:]
+    makefile = (ROOT / "Makefile").read_text()
+    assert config["postCreateCommand"].startswith("make ") and targets
+    assert all(re.search(rf"^{t}:", makefile, flags=re.M) for t in targets)
+    assert config["customizations"]["vscode"]["settings"]["python.defaultInterpreterPath"] == ".venv/bin/python"

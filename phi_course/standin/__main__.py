@@ -85,8 +85,24 @@ def main(argv: list[str] | None = None) -> None:
         mode = "classroom mode, API key required" if args.api_key else "loopback only"
         print(f"phi_course stand-in on http://{shown}:{sock.getsockname()[1]} "
               f"(OpenAI: /v1, Ollama: /api; {mode})", file=sys.stderr, flush=True)
+        if args.api_key:
+            print(join_lines(shown, sock.getsockname()[1]), file=sys.stderr, flush=True)
     serve(sock, parent_pid=args.parent_pid, preload=None if preload == "none" else preload,
           threads=args.threads, policy=policy)
+
+
+def join_lines(host: str, port: int) -> str:
+    """What learners add to their .env to use this classroom server (the route table's variable names).
+
+    The key itself is not printed (a screen may be shared): the instructor hands it out."""
+    from phi_course import route_table
+
+    custom = route_table.route("custom")
+    where = host if host not in ("0.0.0.0", "::") else socket.gethostname()
+    return ("Learners add these lines to their .env (then rerun phi_course.doctor()):\n"
+            f"  {custom.endpoint_var}=http://{where}:{port}/v1\n"
+            f"  {custom.key_var}=<the key given to --api-key>\n"
+            f"  {custom.model_vars['any']}=tiny-phi35-mini")
 
 
 def _check(args) -> str | None:
