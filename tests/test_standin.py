@@ -458,21 +458,23 @@ def test_the_server_dies_with_a_killed_parent(from_thread):
             worker.join()
         else:
             found.append(launcher.start())
-        print(found[0].pid, flush=True)
+        print(found[0].pid, found[0].log_path, flush=True)
         time.sleep(600)
     """)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     env.pop(launcher.URL_VAR, None)
     parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, env=env)
     try:
-        child = int(parent.stdout.readline())
-        assert not _gone(child)
+        pid, log = parent.stdout.readline().split()
+        child, log = int(pid), Path(log)
+        assert not _gone(child) and log.exists()
         parent.send_signal(signal.SIGKILL)  # no atexit runs
         parent.wait(10)
         deadline = time.monotonic() + 20
         while not _gone(child) and time.monotonic() < deadline:
             time.sleep(0.1)
         assert _gone(child)
+        assert not log.exists(), "the server left its log file behind"
     finally:
         parent.kill()
         parent.stdout.close()

@@ -52,6 +52,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--fd", type=int, help=argparse.SUPPRESS)  # a listening socket from the launcher
     parser.add_argument("--parent-pid", type=int, help="stop when this process exits")
     parser.add_argument("--pdeathsig", action="store_true", help=argparse.SUPPRESS)
+    # The launcher's log file: removed when the server ends, even if the parent was killed.
+    parser.add_argument("--log-file", help=argparse.SUPPRESS)
     parser.add_argument("--preload", default=None,
                         help="embedded model to load at start ('none' for none; default: the default model)")
     parser.add_argument("--threads", type=int, default=1,
@@ -88,7 +90,7 @@ def main(argv: list[str] | None = None) -> None:
         if args.api_key:
             print(join_lines(shown, sock.getsockname()[1]), file=sys.stderr, flush=True)
     serve(sock, parent_pid=args.parent_pid, preload=None if preload == "none" else preload,
-          threads=args.threads, policy=policy)
+          threads=args.threads, policy=policy, log_file=args.log_file)
 
 
 def join_lines(host: str, port: int) -> str:

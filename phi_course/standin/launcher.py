@@ -158,7 +158,7 @@ def start(timeout: float = START_TIMEOUT) -> StandIn:
     port = sock.getsockname()[1]
     log = tempfile.NamedTemporaryFile(prefix="phi-course-standin-", suffix=".log", delete=False)
     command = [sys.executable, "-m", "phi_course.standin", "--fd", str(sock.fileno()),
-               "--parent-pid", str(os.getpid())]
+               "--parent-pid", str(os.getpid()), "--log-file", log.name]
     # Linux sends the death signal when the *thread* that started the child ends,
     # so ask for it only from the main thread, which lives as long as the process.
     if threading.current_thread() is threading.main_thread():

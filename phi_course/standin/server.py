@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import socket
+import sys
 import threading
 import time
 import uuid
@@ -152,8 +154,11 @@ def listening_socket(port: int, host: str = HOST) -> socket.socket:
 
 
 def serve(sock: socket.socket, *, parent_pid: int | None = None,
-          preload: str | None = embedded.DEFAULT_MODEL, threads: int = 1, policy: Policy | None = None) -> None:
-    """Serve on `sock` until stopped or the parent dies. Beyond loopback only with a classroom policy."""
+          preload: str | None = embedded.DEFAULT_MODEL, threads: int = 1, policy: Policy | None = None,
+          log_file: str | None = None) -> None:
+    """Serve on `sock` until stopped or the parent dies. Beyond loopback only with a classroom policy.
+
+    `log_file` (the launcher's) is removed however the server ends, a stuck shutdown included."""
     policy = policy or Policy()
     address = sock.getsockname()[0]
     if address != HOST and policy.api_key is None:
@@ -164,12 +169,24 @@ def serve(sock: socket.socket, *, parent_pid: int | None = None,
                             timeout_graceful_shutdown=3, timeout_keep_alive=5, lifespan="on")
     server = uvicorn.Server(config)
     if parent_pid:
-        threading.Thread(target=_watch_parent, args=(parent_pid, server), daemon=True,
+        threading.Thread(target=_watch_parent, args=(parent_pid, server, log_file), daemon=True,
                          name="standin-parent-watch").start()
-    server.run(sockets=[sock])
+    # uvicorn re-raises SIGTERM once it has shut down; end with SystemExit instead of the default
+    # kill, so the cleanup below still runs.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        server.run(sockets=[sock])
+    finally:
+        _remove(log_file)
 
 
-def _watch_parent(parent_pid: int, server: uvicorn.Server, every: float = 1.0) -> None:
+def _remove(log_file: str | None) -> None:
+    if log_file:
+        with contextlib.suppress(OSError):
+            os.unlink(log_file)
+
+
+def _watch_parent(parent_pid: int, server: uvicorn.Server, log_file: str | None, every: float = 1.0) -> None:
     """Stop the server when the process that started it is gone (a killed kernel runs no atexit)."""
     direct_child = os.getppid() == parent_pid
     while not server.should_exit:
@@ -178,6 +195,7 @@ def _watch_parent(parent_pid: int, server: uvicorn.Server, every: float = 1.0) -
         if gone:
             server.should_exit = True
             time.sleep(5)
+            _remove(log_file)
             os._exit(0)  # the graceful shutdown got stuck; leave anyway
         time.sleep(every)
 
