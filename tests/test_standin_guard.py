@@ -3,6 +3,7 @@ send, how long they may take, and abandoned work that stops instead of running t
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -19,9 +20,9 @@ import pytest
 import uvicorn
 
 from phi_course.local import embedded
-from phi_course.standin import launcher
+from phi_course.standin import guard, launcher
 from phi_course.standin.guard import Policy
-from phi_course.standin.server import asgi_app, listening_socket
+from phi_course.standin.server import listening_socket, server_config
 
 ROOT = Path(__file__).resolve().parents[1]
 MODEL = embedded.DEFAULT_MODEL
@@ -33,7 +34,7 @@ KEY = "class-key-0123456789"
 def guarded_server(policy: Policy):
     """The real stand-in app behind `policy`, served by uvicorn on 127.0.0.1 in this process."""
     sock = listening_socket(0)
-    server = uvicorn.Server(uvicorn.Config(asgi_app(MODEL, 1, policy), log_level="warning", lifespan="on"))
+    server = uvicorn.Server(server_config(MODEL, 1, policy))  # configured exactly as serve() does
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{sock.getsockname()[1]}"
@@ -200,3 +201,30 @@ def test_a_classroom_server_prints_what_learners_paste():
     lines = join_lines("10.0.0.5", 8000)
     assert f"{custom.endpoint_var}=http://10.0.0.5:8000/v1" in lines and f"{custom.key_var}=<" in lines
     assert socket.gethostname() in join_lines("0.0.0.0", 8000)  # "0.0.0.0" is no address to give out
+
+
+def test_headers_that_dribble_in_are_cut_off(monkeypatch):
+    monkeypatch.setattr(guard, "HEADER_TIMEOUT_S", 1.0)  # 10 s in service; 1 s keeps the test short
+    with guarded_server(Policy()) as url:
+        port = int(url.rsplit(":", 1)[1])
+        slow = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(4)]
+        for conn in slow:
+            conn.sendall(b"GET /health HTTP/1.1\r\nHo")
+        started = time.perf_counter()
+        for _ in range(6):  # a byte now and then, never the end of the headers
+            time.sleep(0.4)
+            for conn in slow:
+                with contextlib.suppress(OSError):
+                    conn.sendall(b"s")
+        closed = []
+        for conn in slow:
+            conn.settimeout(2)
+            try:
+                closed.append(conn.recv(100) == b"")
+            except ConnectionResetError:  # closed too
+                closed.append(True)
+            except TimeoutError:  # still held open: the slowloris wins
+                closed.append(False)
+            conn.close()
+        assert all(closed) and time.perf_counter() - started < 5
+        assert httpx.get(f"{url}/health").status_code == 200  # everyone else is still served

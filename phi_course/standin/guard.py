@@ -20,10 +20,15 @@ import hmac
 import json
 from dataclasses import dataclass
 
-__all__ = ["BODY_TIMEOUT_S", "DEFAULT_MAX_BODY_MB", "LOOPBACK_NAMES", "Guard", "Policy"]
+import h11
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+__all__ = ["BODY_TIMEOUT_S", "DEFAULT_MAX_BODY_MB", "HEADER_TIMEOUT_S", "LOOPBACK_NAMES", "Guard", "HeaderDeadline",
+           "Policy"]
 
 DEFAULT_MAX_BODY_MB = 8  # a chat with a few photos fits; a 20 MB paste does not
 BODY_TIMEOUT_S = 10.0  # between two pieces of a request body
+HEADER_TIMEOUT_S = 10.0  # for a request's headers to arrive in full (a slowloris sends them a byte at a time)
 LOOPBACK_NAMES = {"127.0.0.1", "localhost", "::1"}
 # Paths anyone may read without a key: is it up, and the Ollama root a client probes first.
 OPEN_PATHS = {"/health", "/", "/api/version"}
@@ -172,3 +177,37 @@ async def _reply(scope, send, status: int, code: str, message: str) -> None:
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
     await send({"type": "http.response.body", "body": body})
+
+
+class HeaderDeadline(H11Protocol):
+    """uvicorn's h11 protocol plus a deadline for each request's headers.
+
+    uvicorn closes idle connections (timeout_keep_alive) but waits forever for
+    headers that arrive a byte at a time, so a few such connections could hold
+    the server's sockets (a slowloris).
+    """
+
+    def connection_made(self, transport) -> None:
+        super().connection_made(transport)
+        self._arm_header_deadline()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        self._arm_header_deadline()  # the next request on this connection gets its own deadline
+
+    def _arm_header_deadline(self) -> None:
+        timer = getattr(self, "_header_timer", None)
+        if timer is not None:
+            timer.cancel()
+        self._header_timer = self.loop.call_later(HEADER_TIMEOUT_S, self._headers_too_slow)
+
+    def _headers_too_slow(self) -> None:
+        # Still IDLE: no complete request line and headers since the deadline was set.
+        if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
+            self.transport.close()
+
+    def connection_lost(self, exc) -> None:
+        timer = getattr(self, "_header_timer", None)
+        if timer is not None:
+            timer.cancel()
+        super().connection_lost(exc)

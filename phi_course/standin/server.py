@@ -29,14 +29,14 @@ from starlette.exceptions import HTTPException
 from phi_course import __version__
 from phi_course.local import embedded
 from phi_course.standin import engine as eng
+from phi_course.standin import guard, ollama_api, openai_api
 from phi_course.standin import models as vision_api
-from phi_course.standin import ollama_api, openai_api
 from phi_course.standin.guard import Guard, Policy
 from phi_course.standin.launcher import (
     HEADER,  # the one spelling: clients and tests read it from there
 )
 
-__all__ = ["HOST", "NAME", "StandinHeader", "asgi_app", "create_app", "listening_socket", "serve"]
+__all__ = ["HOST", "NAME", "StandinHeader", "asgi_app", "create_app", "listening_socket", "serve", "server_config"]
 
 HOST = "127.0.0.1"  # loopback only, always: the stand-in is for this machine
 
@@ -153,6 +153,15 @@ def listening_socket(port: int, host: str = HOST) -> socket.socket:
     return sock
 
 
+def server_config(preload: str | None = embedded.DEFAULT_MODEL, threads: int = 1,
+                  policy: Policy | None = None) -> uvicorn.Config:
+    """How uvicorn runs the stand-in. timeout_keep_alive closes idle connections; headers and
+    bodies that dribble in meet the guard's deadlines."""
+    return uvicorn.Config(asgi_app(preload, threads, policy), log_level="warning", access_log=False,
+                          timeout_graceful_shutdown=3, timeout_keep_alive=5, lifespan="on",
+                          http=guard.HeaderDeadline)
+
+
 def serve(sock: socket.socket, *, parent_pid: int | None = None,
           preload: str | None = embedded.DEFAULT_MODEL, threads: int = 1, policy: Policy | None = None,
           log_file: str | None = None) -> None:
@@ -164,10 +173,7 @@ def serve(sock: socket.socket, *, parent_pid: int | None = None,
     if address != HOST and policy.api_key is None:
         raise SystemExit(f"Refusing to serve on {address}: without --api-key the stand-in listens on "
                          f"{HOST} only (a classroom server needs a key).")
-    # timeout_keep_alive closes idle connections; a client that stops mid-body meets the guard's deadline.
-    config = uvicorn.Config(asgi_app(preload, threads, policy), log_level="warning", access_log=False,
-                            timeout_graceful_shutdown=3, timeout_keep_alive=5, lifespan="on")
-    server = uvicorn.Server(config)
+    server = uvicorn.Server(server_config(preload, threads, policy))
     if parent_pid:
         threading.Thread(target=_watch_parent, args=(parent_pid, server, log_file), daemon=True,
                          name="standin-parent-watch").start()
