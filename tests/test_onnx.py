@@ -2,7 +2,7 @@
 
 Builds go to a temporary PHI_COURSE_CACHE. The real ONNX Phi build cannot be
 downloaded here, so the "real model" paths run on an embedded model's ONNX
-files placed under the real repo id and subfolder (see test_local_models).
+files placed under the real repo id and subfolder (see tests/hub_server.py).
 """
 
 from __future__ import annotations

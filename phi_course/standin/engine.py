@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from phi_course.local import embedded
-from phi_course.standin import models as vision_api
+from phi_course.standin import models
 
 __all__ = ["Cancelled", "DEFAULT_MAX_TOKENS", "Engine", "Job", "ModelCard", "Run", "Started", "UnknownModelError",
            "model_card", "resolve", "served_models"]
@@ -129,9 +129,9 @@ def resolve(requested: str | None) -> str:
             return embedded.DEFAULT_MODEL
         raise UnknownModelError("(none given)", served)
     name = requested.removesuffix(":latest")
-    if name not in served and not vision_api.serves(name):  # vision: lessons/09_phi_vision.ipynb
+    if name not in served and not models.serves(name):  # vision: lessons/09_phi_vision.ipynb
         name = _alias(name) or ""
-        if name not in served and not vision_api.serves(name):
+        if name not in served and not models.serves(name):
             raise UnknownModelError(requested, served)
     return name
 
@@ -152,7 +152,7 @@ def _alias(requested: str) -> str | None:
 
 @functools.lru_cache(maxsize=16)
 def _card(name: str, stamp: float) -> ModelCard:
-    path = vision_api.model_path(name)
+    path = models.model_path(name)
     parameters, dtypes = 0, set()
     for file in path.glob("*.safetensors"):
         # A safetensors file starts with an 8-byte length and a JSON index of its
@@ -177,7 +177,7 @@ def _card(name: str, stamp: float) -> ModelCard:
 
 def model_card(name: str) -> ModelCard:
     """The card of a served model (cached until its config changes)."""
-    config = vision_api.model_path(name) / "config.json"
+    config = models.model_path(name) / "config.json"
     return _card(name, config.stat().st_mtime)
 
 
@@ -228,7 +228,7 @@ class Engine:
         await asyncio.wrap_future(self._worker.submit(self._load, name))
 
     def _load(self, name: str):
-        model_and_tokenizer = vision_api.load(name)
+        model_and_tokenizer = models.load(name)
         self.loaded.setdefault(name, time.time())
         return model_and_tokenizer
 
@@ -247,8 +247,8 @@ class Engine:
             was_loaded = job.model in self.loaded
             model, tokenizer = self._load(job.model)
             load_seconds = 0.0 if was_loaded else time.perf_counter() - started
-            if vision_api.serves(job.model):  # the pictures go in beside the ids
-                model, tokenizer, prompt_ids = vision_api.prepare(model, tokenizer, job)
+            if models.serves(job.model):  # the pictures go in beside the ids
+                model, tokenizer, prompt_ids = models.prepare(model, tokenizer, job)
             elif job.messages is not None:
                 prompt_ids = generation.encode_chat(tokenizer, job.messages)
             else:

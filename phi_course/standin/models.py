@@ -1,4 +1,4 @@
-"""Pictures in stand-in requests: the embedded vision model behind both APIs.
+"""The models behind the stand-in: which it lists, how each loads (text or vision), and pictures in requests.
 
 Introduced in lessons/09_phi_vision.ipynb.
 

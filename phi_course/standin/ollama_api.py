@@ -27,7 +27,7 @@ from typing_extensions import NotRequired, TypedDict
 
 from phi_course import __version__
 from phi_course.standin import engine as eng
-from phi_course.standin import models as vision_api
+from phi_course.standin import models
 from phi_course.standin.body import SEED, Allowed, api_router, parse
 
 __all__ = ["ChatRequest", "GenerateRequest", "Message", "ModelRequest", "OllamaRequest", "Options", "ROLES",
@@ -177,26 +177,26 @@ def _human(count: int) -> str:
 
 @router.get("/api/tags")
 def tags() -> dict[str, Any]:
-    models = []
-    for name in vision_api.listed():
+    entries = []
+    for name in models.listed():
         card = eng.model_card(name)
-        models.append({"name": f"{name}:latest", "model": f"{name}:latest",
-                       "modified_at": card.modified_at.isoformat(), "size": card.size,
-                       "digest": card.digest, "details": _details(card)})
-    return {"models": models}
+        entries.append({"name": f"{name}:latest", "model": f"{name}:latest",
+                        "modified_at": card.modified_at.isoformat(), "size": card.size,
+                        "digest": card.digest, "details": _details(card)})
+    return {"models": entries}
 
 
 @router.get("/api/ps")
 def running(request: Request) -> dict[str, Any]:
-    models = []
+    entries = []
     for name, loaded_at in request.app.state.engine.loaded.items():
         card = eng.model_card(name)
-        models.append({"name": f"{name}:latest", "model": f"{name}:latest", "size": card.size,
-                       "digest": card.digest, "details": _details(card),
-                       "expires_at": "0001-01-01T00:00:00Z", "size_vram": 0,
-                       "context_length": card.context_length,
-                       "loaded_at": datetime.fromtimestamp(loaded_at, tz=timezone.utc).isoformat()})
-    return {"models": models}
+        entries.append({"name": f"{name}:latest", "model": f"{name}:latest", "size": card.size,
+                        "digest": card.digest, "details": _details(card),
+                        "expires_at": "0001-01-01T00:00:00Z", "size_vram": 0,
+                        "context_length": card.context_length,
+                        "loaded_at": datetime.fromtimestamp(loaded_at, tz=timezone.utc).isoformat()})
+    return {"models": entries}
 
 
 @router.post("/api/show")
@@ -230,7 +230,7 @@ async def show(request: Request):
         "template": template,
         "details": _details(card),
         "model_info": info,
-        "capabilities": ["completion", "vision"] if vision_api.serves(card.name) else ["completion"],
+        "capabilities": ["completion", "vision"] if models.serves(card.name) else ["completion"],
         "modified_at": card.modified_at.isoformat(),
         "license": "MIT (phi_course embedded model)",
     }
@@ -281,8 +281,8 @@ async def _answer(request: Request, body: OllamaRequest, job: eng.Job, *, chat: 
         job.model = eng.resolve(body.model)
     except eng.UnknownModelError as error:
         return error_response(error)
-    if any(m.get("images") for m in job.messages or []) and not vision_api.serves(job.model):
-        vision = [name for name in vision_api.listed() if vision_api.serves(name)]
+    if any(m.get("images") for m in job.messages or []) and not models.serves(job.model):
+        vision = [name for name in models.listed() if models.serves(name)]
         return ollama_error(400, f"{body.model} reads text only, so it cannot take images. Send them to "
                                  f"a vision model ({', '.join(vision) or 'none on disk: run `make models`'}), "
                                  "or leave `images` out.")

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, with_config
 from typing_extensions import NotRequired, TypedDict
 
 from phi_course.standin import engine as eng
-from phi_course.standin import models as vision_api
+from phi_course.standin import models
 from phi_course.standin.body import SEED, Allowed, InvalidField, api_router, parse
 
 __all__ = ["ChatCompletionRequest", "FINGERPRINT", "Message", "ROLES", "chat_completions", "error_response",
@@ -115,7 +115,7 @@ def _model_entry(name: str) -> dict[str, Any]:
 
 @router.get("/models")
 def list_models() -> dict[str, Any]:
-    return {"object": "list", "data": [_model_entry(name) for name in vision_api.listed()]}
+    return {"object": "list", "data": [_model_entry(name) for name in models.listed()]}
 
 
 @router.get("/models/{name:path}")

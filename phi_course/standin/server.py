@@ -29,8 +29,7 @@ from starlette.exceptions import HTTPException
 from phi_course import __version__
 from phi_course.local import embedded
 from phi_course.standin import engine as eng
-from phi_course.standin import guard, ollama_api, openai_api
-from phi_course.standin import models as vision_api
+from phi_course.standin import guard, models, ollama_api, openai_api
 from phi_course.standin.guard import Guard, Policy
 from phi_course.standin.launcher import (
     HEADER,  # the one spelling: clients and tests read it from there
@@ -101,7 +100,7 @@ def create_app(preload: str | None = embedded.DEFAULT_MODEL, threads: int = 1) -
                        "Ollama protocols (course-sized models, not Phi)",
             "version": __version__,
             "instance": request.app.state.instance,  # tells two servers apart; nothing internal
-            "models": eng.served_models() + [n for n in vision_api.VISION_MODELS if vision_api.serves(n)],
+            "models": eng.served_models() + [n for n in models.VISION_MODELS if models.serves(n)],
             "loaded": list(engine.loaded),
             "ready": engine.ready.is_set(),
             "pending_requests": engine.pending,
