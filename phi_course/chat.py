@@ -19,7 +19,8 @@ from dataclasses import dataclass
 
 from phi_course import routes
 
-__all__ = ["DEFAULT_MAX_TOKENS", "DEFAULT_MAX_TURNS", "Answer", "Conversation", "decode_rate", "stream_answer"]
+__all__ = ["DEFAULT_MAX_TOKENS", "DEFAULT_MAX_TURNS", "Answer", "Conversation", "api_message", "decode_rate", "stream_answer",
+           "stream_into"]
 
 DEFAULT_MAX_TOKENS = 200
 # Small models read short contexts (the embedded ones a few hundred tokens), so a conversation
@@ -92,13 +93,31 @@ def stream_answer(
     prompt = next((m["content"] for m in reversed(messages) if m.get("role") == "user"), "")
     answer = Answer(route.name, route.model, route.live, route.notice, label,
                     prompt if isinstance(prompt, str) else "")
-    client = client or route.openai_client()
+    try:
+        stream_into(answer, client or route.openai_client(), messages, max_tokens=max_tokens,
+                    temperature=temperature, on_piece=on_piece)
+    except openai.APIStatusError as error:
+        answer.error = f"HTTP {error.status_code} from {answer.label}: {api_message(error)}"
+    except openai.APIConnectionError as error:
+        answer.error = (f"Could not reach {route.openai_base_url} for {answer.label} "
+                        f"({type(error).__name__}). Check the URL and that the server is running.")
+    return answer
+
+
+def stream_into(answer: Answer, client, messages: list[dict], *, max_tokens: int,
+                temperature: float | None = None, on_piece: Callable[[str], None] | None = None) -> Answer:
+    """The streaming loop itself: ask `answer.model` through an OpenAI client, fill in `answer`.
+
+    Raises the SDK's errors (stream_answer keeps them in `Answer.error` instead).
+    `temperature=None` leaves the server's default.
+    """
     started = time.perf_counter()
     pieces: list[str] = []
+    sampling = {} if temperature is None else {"temperature": temperature}
     try:
         stream = client.chat.completions.create(
-            model=route.model, messages=messages, max_tokens=max_tokens, temperature=temperature,
-            stream=True, stream_options={"include_usage": True},
+            model=answer.model, messages=messages, max_tokens=max_tokens, stream=True,
+            stream_options={"include_usage": True}, **sampling,
         )
         with stream:
             for chunk in stream:
@@ -117,22 +136,21 @@ def stream_answer(
                     pieces.append(piece)
                     if on_piece is not None:
                         on_piece(piece)
-    except openai.APIStatusError as error:
-        answer.error = f"HTTP {error.status_code} from {answer.label}: {_api_message(error)}"
-    except openai.APIConnectionError as error:
-        answer.error = (f"Could not reach {route.openai_base_url} for {answer.label} "
-                        f"({type(error).__name__}). Check the URL and that the server is running.")
-    answer.total_seconds = time.perf_counter() - started
-    answer.text = "".join(pieces)
+    finally:
+        answer.total_seconds = time.perf_counter() - started
+        answer.text = "".join(pieces)
     return answer
 
 
-def _api_message(error) -> str:
+def api_message(error) -> str:
+    """The server's own words from an SDK error: OpenAI's {"error": {"message"}} or FastAPI's {"detail"}."""
     body = getattr(error, "body", None)
     if isinstance(body, dict):
         inner = body.get("error", body)
         if isinstance(inner, dict) and inner.get("message"):
             return str(inner["message"])
+        if isinstance(body.get("detail"), str):
+            return body["detail"]
     return str(error)
 
 

@@ -22,7 +22,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from phi_course.chat import decode_rate
+from phi_course.chat import Answer, api_message, decode_rate, stream_into
 from phi_course.settings import mask, mask_url
 from phi_course.tables import Table
 
@@ -114,22 +114,11 @@ def describe(error: BaseException, url: str, model: str, api_key: str, client=No
         offers = f"it offers: {', '.join(served)}" if served else "check the model id, and that the URL ends in /v1"
         line = f"{where} does not serve model {model!r} (404); {offers}"
     elif isinstance(error, openai.APIStatusError):
-        line = f"{where} answered {error.status_code}: {_api_message(error)}"
+        line = f"{where} answered {error.status_code}: {api_message(error)}"
     else:
         line = f"{type(error).__name__}: {error}"
     line = " ".join(line.split())  # one line, whatever the server put in its message
     return line.replace(api_key, mask(api_key)) if api_key and api_key != NO_KEY else line
-
-
-def _api_message(error) -> str:
-    """The server's own words: OpenAI's {"error": {"message"}} or FastAPI's {"detail"}."""
-    body = getattr(error, "body", None)
-    inner = body.get("error", body) if isinstance(body, dict) else None
-    if isinstance(inner, dict) and inner.get("message"):
-        return str(inner["message"])
-    if isinstance(body, dict) and isinstance(body.get("detail"), str):
-        return body["detail"]
-    return str(error.message)
 
 
 def check_server(url: str, model: str, api_key: str = NO_KEY) -> None:
@@ -148,26 +137,12 @@ def check_server(url: str, model: str, api_key: str = NO_KEY) -> None:
 
 
 def _ask(client, model: str, messages: list[dict], max_tokens: int, record: Measured) -> str:
-    """Stream one answer into `record`; return its text."""
-    started = time.perf_counter()
-    pieces: list[str] = []
-    usage_tokens = None
-    stream = client.chat.completions.create(model=model, messages=messages, max_tokens=max_tokens,
-                                            stream=True, stream_options={"include_usage": True})
-    with stream:
-        for chunk in stream:
-            if chunk.usage is not None:
-                usage_tokens = chunk.usage.completion_tokens
-            for choice in chunk.choices:
-                piece = choice.delta.content if choice.delta else None
-                if piece:
-                    if record.first_token_s is None:
-                        record.first_token_s = time.perf_counter() - started
-                    pieces.append(piece)
-    record.total_s = time.perf_counter() - started
+    """Stream one answer into `record` (phi_course.chat's loop, so timing means the same everywhere)."""
+    answer = stream_into(Answer("loadtest", model), client, messages, max_tokens=max_tokens)
+    record.first_token_s, record.total_s = answer.first_token_seconds, answer.total_seconds
     # Some servers send no usage: then each text chunk is close to one token.
-    record.tokens = usage_tokens if usage_tokens is not None else len(pieces)
-    return "".join(pieces)
+    record.tokens = answer.completion_tokens if answer.completion_tokens is not None else answer.chunks
+    return answer.text
 
 
 def _learner(number: int, url: str, model: str, api_key: str, turns: int, think_s: float,

@@ -59,6 +59,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--threads", type=int, default=1,
                         help="torch threads for generation (1 is fastest for course-sized models)")
     args = parser.parse_args(argv)
+    args.api_key = args.api_key or os.environ.get("PHI_COURSE_STANDIN_KEY") or None
     problem = _check(args)
     if problem:
         parser.exit(2, f"python -m phi_course.standin: {problem}\n")
@@ -109,7 +110,6 @@ def join_lines(host: str, port: int) -> str:
 
 def _check(args) -> str | None:
     """What is wrong with the command line, in one sentence (None: nothing)."""
-    args.api_key = args.api_key or os.environ.get("PHI_COURSE_STANDIN_KEY") or None
     if not 0 <= args.port <= 65535:
         return f"--port {args.port} is not a port: use 1-65535, or 0 for any free port."
     loopback = args.host in ("127.0.0.1", "localhost", "::1")

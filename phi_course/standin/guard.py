@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import json
 from dataclasses import dataclass
 
 import h11
@@ -168,15 +167,13 @@ class Guard:
 
 
 async def _reply(scope, send, status: int, code: str, message: str) -> None:
-    """An error in the protocol's own shape: OpenAI's under /v1 and Foundry's paths, Ollama's elsewhere."""
-    path = scope.get("path", "")
-    openai_style = path.startswith(("/v1", "/openai", "/models"))
-    payload = ({"error": {"message": message, "type": "invalid_request_error", "code": code, "param": None}}
-               if openai_style else {"error": message})
-    body = json.dumps(payload).encode()
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
-    await send({"type": "http.response.body", "body": body})
+    """An error in the protocol's own shape, from the API modules that write every other error."""
+    from phi_course.standin import ollama_api, openai_api
+
+    openai_style = scope.get("path", "").startswith(openai_api.PREFIXES)
+    response = openai_api.openai_error(status, message, code=code) if openai_style \
+        else ollama_api.ollama_error(status, message)
+    await response(scope, None, send)
 
 
 class HeaderDeadline(H11Protocol):

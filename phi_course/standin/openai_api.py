@@ -20,11 +20,12 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, with_config
 from typing_extensions import NotRequired, TypedDict
 
+from phi_course.route_table import AZURE_INFERENCE_PATH, AZURE_OPENAI_V1_PATH
 from phi_course.standin import engine as eng
 from phi_course.standin import models
 from phi_course.standin.body import SEED, Allowed, InvalidField, api_router, parse
 
-__all__ = ["ChatCompletionRequest", "FINGERPRINT", "Message", "ROLES", "chat_completions", "error_response",
+__all__ = ["PREFIXES", "ChatCompletionRequest", "FINGERPRINT", "Message", "ROLES", "chat_completions", "error_response",
            "get_model", "list_models", "model_info", "openai_error", "router"]
 
 FINGERPRINT = "phi-course-standin"
@@ -58,6 +59,9 @@ def error_response(error: BaseException) -> JSONResponse:
 
 # Mounted under /v1, and under the two paths of a Foundry resource (server.py).
 router = api_router(error_response)
+# Where this API is served: /v1, and a Foundry resource's two paths (/openai/v1 for the OpenAI
+# SDK, /models for azure-ai-inference), so a Foundry endpoint in either form can point here.
+PREFIXES = ("/v1", AZURE_OPENAI_V1_PATH.rstrip("/"), AZURE_INFERENCE_PATH)
 
 ROLES = ("system", "developer", "user", "assistant", "tool")
 

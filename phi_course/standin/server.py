@@ -78,15 +78,9 @@ def create_app(preload: str | None = embedded.DEFAULT_MODEL, threads: int = 1) -
         finally:
             app.state.engine.close()
 
-    from phi_course.route_table import AZURE_INFERENCE_PATH, AZURE_OPENAI_V1_PATH
-
-    openai_prefixes = ("/v1", AZURE_OPENAI_V1_PATH.rstrip("/"), AZURE_INFERENCE_PATH)
     app = FastAPI(title="phi_course stand-in", version=__version__, lifespan=lifespan,
                   docs_url=None, redoc_url=None, openapi_url=None)
-    # The OpenAI-compatible API under /v1, and under a Foundry resource's two paths
-    # (/openai/v1 for the OpenAI SDK, /models for azure-ai-inference), so that a
-    # Foundry endpoint variable in either form can point at the stand-in.
-    for prefix in openai_prefixes:
+    for prefix in openai_api.PREFIXES:
         app.include_router(openai_api.router, prefix=prefix)
     app.include_router(ollama_api.router)
 
@@ -100,7 +94,7 @@ def create_app(preload: str | None = embedded.DEFAULT_MODEL, threads: int = 1) -
                        "Ollama protocols (course-sized models, not Phi)",
             "version": __version__,
             "instance": request.app.state.instance,  # tells two servers apart; nothing internal
-            "models": eng.served_models() + [n for n in models.VISION_MODELS if models.serves(n)],
+            "models": models.listed(),
             "loaded": list(engine.loaded),
             "ready": engine.ready.is_set(),
             "pending_requests": engine.pending,
