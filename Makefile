@@ -77,9 +77,9 @@ unit: install
 notebooks: install
 	$(TEST_ENV) $(PY) -m pytest lessons --nbmake --nbmake-timeout=300 $(PYTEST_ARGS)
 
+# Every model at once in one-thread processes (phi_course/training/parallel.py says why).
 models: install
-	$(PY) -m phi_course.training train
-	$(PY) -m phi_course.vision train
+	$(PY) -m phi_course.training all --jobs 2
 
 eval-models: install
 	$(PY) -m phi_course.training eval

@@ -1,6 +1,6 @@
-"""`python -m phi_course.training dataset | train [--only NAME] [--out DIR] | eval`.
+"""`python -m phi_course.training dataset | train [--only NAME] [--out DIR] | all [--jobs N] | eval`.
 
-Introduced in lessons/11_build_a_tiny_slm.ipynb. `make models` runs `train`,
+Introduced in lessons/11_build_a_tiny_slm.ipynb. `make models` runs `all` (every model, text and vision, in parallel),
 `make eval-models` runs `eval`.
 """
 
@@ -25,6 +25,10 @@ def main(argv: list[str] | None = None) -> int:
     train = commands.add_parser("train", help="train the embedded models")
     train.add_argument("--only", default=None, help="train one model, e.g. tiny-phi35-mini")
     train.add_argument("--out", type=Path, default=None, help="models folder (default phi_course/models)")
+    train.add_argument("--threads", type=int, default=None, help="torch threads (default 2)")
+    every = commands.add_parser("all", help="train every embedded model, text and vision (make models)")
+    every.add_argument("--jobs", type=int, default=2, help="models trained at once, one thread each")
+    every.add_argument("--out", type=Path, default=None, help="models folder (default phi_course/models)")
     ev = commands.add_parser("eval", help="score the embedded models on the dataset")
     ev.add_argument("--only", default=None, help="evaluate one model")
     ev.add_argument("--limit", type=int, default=None, help="at most this many questions per language")
@@ -43,10 +47,14 @@ def main(argv: list[str] | None = None) -> int:
         from phi_course.training.train import train_all
 
         start = time.perf_counter()
-        for r in train_all(only=args.only, out=args.out):
+        for r in train_all(only=args.only, out=args.out, threads=args.threads):
             print(f"{r.name}: {r.parameters / 1e6:.2f}M parameters, {r.seconds:.0f} s, "
                   f"pre-train loss {r.pretrain_loss:.3f}, instruct loss {r.sft_loss:.3f}")
         print(f"total {time.perf_counter() - start:.0f} s")
+    elif args.command == "all":
+        from phi_course.training.parallel import run_all
+
+        return run_all(args.jobs, args.out)
     else:
         from phi_course.training.evaluate import print_table
 

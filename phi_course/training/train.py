@@ -261,11 +261,12 @@ def build_tokenizer(qa: list[dict], texts: list[dict]):
                            + [t["text"] for t in texts])
 
 
-def train_all(only: str | None = None, out: Path | None = None, seed: int = SEED) -> list[TrainResult]:
+def train_all(only: str | None = None, out: Path | None = None, seed: int = SEED,
+              threads: int | None = None) -> list[TrainResult]:
     """Train every embedded model (or just `only`) into `out` (default: phi_course/models)."""
     if only is not None and only not in SPECS:
         raise KeyError(f"No embedded model called {only!r}. Known: {', '.join(SPECS)}")
-    torch.set_num_threads(THREADS)
+    torch.set_num_threads(threads or THREADS)
     out = Path(out) if out is not None else models_dir()
     facts = all_facts()
     qa, texts, chats = qa_records(facts), text_records(facts), conversation_records(facts)
