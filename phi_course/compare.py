@@ -102,14 +102,14 @@ def results_table(results: Sequence[Answer], title: str = "") -> Table:
 
 def _row(answer: Answer) -> dict:
     return {
-        "target": answer.label,
-        "model id": answer.model,
-        "live": "live" if answer.live else "stand-in",
-        "first token (s)": _round(answer.first_token_seconds),
-        "total (s)": _round(answer.total_seconds),
-        "answer tokens": answer.completion_tokens if answer.completion_tokens is not None else "?",
-        "tokens/s": _round(answer.tokens_per_second, 1),
-        "answer": _preview(answer.error or answer.text),
+        N_("target"): answer.label,
+        N_("model id"): answer.model,
+        N_("live"): "live" if answer.live else "stand-in",
+        N_("first token (s)"): _round(answer.first_token_seconds),
+        N_("total (s)"): _round(answer.total_seconds),
+        N_("answer tokens"): answer.completion_tokens if answer.completion_tokens is not None else "?",
+        N_("tokens/s"): _round(answer.tokens_per_second, 1),
+        N_("answer"): _preview(answer.error or answer.text),
     }
 
 

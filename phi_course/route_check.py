@@ -31,7 +31,7 @@ STATUS_LABELS = {"live": N_("live"), "stand-in": N_("stand-in"), "retired": N_("
 
 @dataclass(frozen=True)
 class Check:
-    name: str
+    name: str  # the route or engine, as code names it (the table shows it translated)
     status: str  # "live", "stand-in", "retired" or "unavailable"
     detail: str  # what it uses, or why not
     todo: str  # what to set or do for the real thing ("" when nothing)
@@ -144,7 +144,7 @@ def _remote(name: str, probe: bool) -> Check:
 def _local() -> list[Check]:
     checks = []
     missing = [n for n in EMBEDDED if not on_disk(n)]
-    checks.append(Check(_("embedded models"), "unavailable" if missing else "live",
+    checks.append(Check(N_("embedded models"), "unavailable" if missing else "live",
                         _("missing: {names}").format(names=", ".join(missing)) if missing
                         else _("{names} in {folder}").format(names=", ".join(EMBEDDED), folder=models_dir()),
                         _("run `make models`") if missing else ""))
@@ -179,7 +179,7 @@ class Report(list):
 
     def __str__(self) -> str:
         rows = [self.headings()]
-        rows += [(c.name, _(STATUS_LABELS[c.status]), c.detail, c.todo) for c in self]
+        rows += [(_(c.name), _(STATUS_LABELS[c.status]), c.detail, c.todo) for c in self]
         widths = [max(tables.width(r[i]) for r in rows) for i in range(4)]
         lines = ["  ".join(tables.ljust(cell, w) for cell, w in zip(r, widths, strict=True)).rstrip() for r in rows]
         return "\n".join([*lines, self.caption])
@@ -189,7 +189,7 @@ class Report(list):
     def _repr_html_(self) -> str:
         colour = {"live": "#1a7f37", "stand-in": "#9a6700", "retired": "#57606a", "unavailable": "#cf222e"}
         body = "".join(
-            f"<tr><td>{html.escape(c.name)}</td><td style='color:{colour[c.status]}'><b>{_(STATUS_LABELS[c.status])}</b></td>"
+            f"<tr><td>{html.escape(_(c.name))}</td><td style='color:{colour[c.status]}'><b>{_(STATUS_LABELS[c.status])}</b></td>"
             f"<td>{html.escape(c.detail)}</td><td>{html.escape(c.todo)}</td></tr>"
             for c in self
         )

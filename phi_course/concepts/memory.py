@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from phi_course import catalog, style
-from phi_course.i18n import _
+from phi_course.i18n import N_, _
 from phi_course.route_table import hub_repo
 
 __all__ = ["ARCHITECTURES", "Architecture", "BYTES_PER_WEIGHT", "CONFIG_SOURCE", "DEFAULT_KV_PRECISION", "DEVICES",
@@ -250,12 +250,13 @@ def fit_table(model: str, context: int = 4096, precisions=("fp32", "fp16", "int8
     rows = []
     for precision in precisions:
         e = estimate(model, precision, context, kv_precision=kv_precision)
-        row = {"precision": precision, "weights (GB)": round(e.weights_gb, 2),
-               "KV cache (GB)": round(e.kv_cache_gb, 2), "total (GB)": round(e.total_gb, 2)}
+        row = {N_("precision"): precision, N_("weights (GB)"): round(e.weights_gb, 2),
+               N_("KV cache (GB)"): round(e.kv_cache_gb, 2), N_("total (GB)"): round(e.total_gb, 2)}
         row.update({d.name: "yes" if e.fits(d) else "no" for d in DEVICES.values()})
         rows.append(row)
     name = architecture(model).name
-    return Table(rows, f"{name} at {context:,} tokens of context (KV cache in {kv_precision})")
+    return Table(rows, _("{name} at {context:,} tokens of context (KV cache in {precision})").format(
+        name=name, context=context, precision=kv_precision))
 
 
 def plot_memory(model: str, context: int = 4096, precisions=("fp32", "fp16", "int8", "int4"),

@@ -218,17 +218,17 @@ def summary(measurements: Sequence[Answer]) -> Table:
         mine = [m for m in measurements if m.route == name]
         ok = [m for m in mine if not m.error]
         rows.append({
-            "route": name,
-            "answered by": mine[0].model + ("" if mine[0].live else " (stand-in)"),
-            "client": mine[0].client,
-            "runs on": WHERE[name],
-            "latency (ms)": _round(_ms(_median([m.total_seconds for m in ok])), 1),
-            "first token (ms)": _round(_ms(_median([m.first_token_seconds for m in ok])), 1),
-            "tokens/s": _round(_median([m.tokens_per_second for m in ok]), 1),
-            "answer tokens": _round(_median([m.completion_tokens for m in ok]), 1),
-            "errors": len(mine) - len(ok),
+            N_("route"): name,
+            N_("answered by"): mine[0].model + ("" if mine[0].live else _(" (stand-in)")),
+            N_("client"): mine[0].client,
+            N_("runs on"): WHERE[name],
+            N_("latency (ms)"): _round(_ms(_median([m.total_seconds for m in ok])), 1),
+            N_("first token (ms)"): _round(_ms(_median([m.first_token_seconds for m in ok])), 1),
+            N_("tokens/s"): _round(_median([m.tokens_per_second for m in ok]), 1),
+            N_("answer tokens"): _round(_median([m.completion_tokens for m in ok]), 1),
+            N_("errors"): len(mine) - len(ok),
         })
-    return Table(rows, f"{len({m.prompt for m in measurements})} prompts per route; medians")
+    return Table(rows, _("{n} prompts per route; medians").format(n=len({m.prompt for m in measurements})))
 
 
 def plot_routes(measurements: Sequence[Answer], metric: str = "first_token_seconds", ax=None,
