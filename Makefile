@@ -23,7 +23,7 @@ help:
 	@echo "make models       retrain the embedded models (a few minutes on a CPU)"
 	@echo "make eval-models  score the embedded models"
 	@echo "make bench        measure tokens/s on each local engine"
-	@echo "make strip        strip outputs from the lesson notebooks before committing"
+	@echo "make strip        strip outputs from the lesson notebooks (lessons/ and lessons/zh/) before committing"
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from phi_course import catalog, route_table, routes, style
 from phi_course.chat import DEFAULT_MAX_TOKENS, Answer, stream_answer
+from phi_course.i18n import N_, _
 from phi_course.tables import Table
 
 __all__ = ["METRICS", "Target", "as_target", "compare", "model_choices", "plot_results", "results_table"]
@@ -24,10 +25,10 @@ MIN_TARGETS, MAX_TARGETS = 2, 4
 
 # Metrics a bar chart can show: result attribute -> axis label.
 METRICS = {
-    "tokens_per_second": "tokens per second (higher is faster)",
-    "first_token_seconds": "seconds to first token (lower is better)",
-    "total_seconds": "seconds for the whole answer",
-    "completion_tokens": "tokens in the answer",
+    "tokens_per_second": N_("tokens per second (higher is faster)"),
+    "first_token_seconds": N_("seconds to first token (lower is better)"),
+    "total_seconds": N_("seconds for the whole answer"),
+    "completion_tokens": N_("tokens in the answer"),
 }
 
 
@@ -101,14 +102,14 @@ def results_table(results: Sequence[Answer], title: str = "") -> Table:
 
 def _row(answer: Answer) -> dict:
     return {
-        "target": answer.label,
-        "model id": answer.model,
-        "live": "live" if answer.live else "stand-in",
-        "first token (s)": _round(answer.first_token_seconds),
-        "total (s)": _round(answer.total_seconds),
-        "answer tokens": answer.completion_tokens if answer.completion_tokens is not None else "?",
-        "tokens/s": _round(answer.tokens_per_second, 1),
-        "answer": _preview(answer.error or answer.text),
+        N_("target"): answer.label,
+        N_("model id"): answer.model,
+        N_("live"): "live" if answer.live else "stand-in",
+        N_("first token (s)"): _round(answer.first_token_seconds),
+        N_("total (s)"): _round(answer.total_seconds),
+        N_("answer tokens"): answer.completion_tokens if answer.completion_tokens is not None else "?",
+        N_("tokens/s"): _round(answer.tokens_per_second, 1),
+        N_("answer"): _preview(answer.error or answer.text),
     }
 
 
@@ -121,8 +122,8 @@ def plot_results(results: Sequence[Answer], metric: str = "tokens_per_second", a
     values = [getattr(r, metric) or 0 for r in results]
     bars = ax.bar(labels, values, color=[style.colour(i) for i in range(len(results))])
     ax.bar_label(bars, labels=[f"{v:.3g}" if isinstance(v, float) else str(v) for v in values], padding=2)
-    ax.set_ylabel(METRICS[metric])
-    ax.set_title("Same prompt, side by side")
+    ax.set_ylabel(_(METRICS[metric]))
+    ax.set_title(_("Same prompt, side by side"))
     ax.grid(axis="x", visible=False)
     return fig
 

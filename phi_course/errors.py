@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from urllib.parse import urlparse
 
 from phi_course import route_table, routes, settings
+from phi_course.i18n import _
 
 __all__ = ["AZURE_RETRY_TOTAL", "IMAGE_WORDS", "Problem", "attempts", "explain", "install_notebook_handler"]
 
@@ -41,7 +42,11 @@ class Problem:
     route: str | None = None
 
     def __str__(self) -> str:
-        return f"{self.title}\n  What happened: {self.what}\n  What to do: {self.todo}"
+        return "\n".join([self.title, *self.explanation()])
+
+    def explanation(self) -> list[str]:
+        """The two indented lines under the title: what happened, what to do."""
+        return [_("  What happened: {what}").format(what=self.what), _("  What to do: {todo}").format(todo=self.todo)]
 
 
 def attempts(sdk: str, status: int, retry_after: bool) -> int:
@@ -58,8 +63,8 @@ def attempts(sdk: str, status: int, retry_after: bool) -> int:
 def _tried(sdk: str, status: int, retry_after: bool) -> str:
     n = attempts(sdk, status, retry_after)
     if n > 1:
-        return f"The {sdk} SDK already sent the request {n} times."
-    return f"The {sdk} SDK sent it once (it does not retry this)."
+        return _("The {sdk} SDK already sent the request {n} times.").format(sdk=sdk, n=n)
+    return _("The {sdk} SDK sent it once (it does not retry this).").format(sdk=sdk)
 
 
 def _configured_route(url: str) -> str | None:
@@ -142,17 +147,17 @@ def _model_in(text: str) -> str | None:
 
 
 def _where(route: str | None) -> str:
-    return route_table.ROUTES[route].label if route in route_table.ROUTES else "The server"
+    return route_table.ROUTES[route].label if route in route_table.ROUTES else _("The server")
 
 
 def _key_advice(route: str | None) -> str:
     facts = route_table.ROUTES.get(route or "")
     if facts is not None and facts.key_var:
-        return (f"Check {facts.key_var} in .env or the environment (no quotes or spaces; not expired or "
-                "revoked), then restart the kernel.")
+        return _("Check {var} in .env or the environment (no quotes or spaces; not expired or "
+                 "revoked), then restart the kernel.").format(var=facts.key_var)
     every = [f.key_var for f in route_table.ROUTES.values() if f.key_var]
-    return (f"Check the key of the route you called ({', '.join(every)}) in .env or the environment, "
-            "then restart the kernel.")
+    return _("Check the key of the route you called ({vars}) in .env or the environment, "
+             "then restart the kernel.").format(vars=", ".join(every))
 
 
 def _retired_service(route: str | None, status: int, code: str | None) -> Problem | None:
@@ -164,11 +169,12 @@ def _retired_service(route: str | None, status: int, code: str | None) -> Proble
         return None
     gone = facts.status
     return Problem(
-        f"{facts.label} has been retired",
-        f"It answered {status}: {facts.label} was retired on {gone.since} ({gone.source}), for good. "
-        "Ignore any wording in the answer about a brownout: the service is not coming back.",
-        f"Move the same code to a route that serves Phi today: {facts.needs}. Offline, the course stand-in "
-        f"runs it unchanged (unset {facts.endpoint_var}).",
+        _("{label} has been retired").format(label=facts.label),
+        _("It answered {status}: {label} was retired on {since} ({source}), for good. Ignore any wording in "
+          "the answer about a brownout: the service is not coming back.").format(
+            status=status, label=facts.label, since=gone.since, source=gone.source),
+        _("Move the same code to a route that serves Phi today: {needs}. Offline, the course stand-in "
+          "runs it unchanged (unset {var}).").format(needs=_(facts.needs), var=facts.endpoint_var),
         status, facts.name)
 
 
@@ -181,13 +187,15 @@ def _retired_model(route: str | None, model: str | None, status: int) -> Problem
         return None
     facts = route_table.route(row.route)
     newer = route_table.successor(row)
-    instead = (f"Use {newer.id} (routes.resolve picks it for you)" if newer
-               else f"Use a model {facts.label} serves today (phi_course.route_table.ids_on('{row.route}'))")
+    instead = (_("Use {id} (routes.resolve picks it for you)").format(id=newer.id) if newer
+               else _("Use a model {label} serves today (phi_course.route_table.ids_on('{route}'))").format(
+                   label=facts.label, route=row.route))
     if row.route == "azure":
-        instead += ": deploy it in your Foundry resource and name that deployment in the request"
-    return Problem(f"This model has been retired on {facts.label}",
-                   f"It answered {status}: {row.id} was retired there on {row.status.since} ({row.status.source}).",
-                   instead + ".", status, row.route)
+        instead += _(": deploy it in your Foundry resource and name that deployment in the request")
+    return Problem(_("This model has been retired on {label}").format(label=facts.label),
+                   _("It answered {status}: {id} was retired there on {since} ({source}).").format(
+                       status=status, id=row.id, since=row.status.since, source=row.status.source),
+                   instead + _("."), status, row.route)
 
 
 def _status_problem(status: int, message: str, route: str | None, retry_after: str | None,
@@ -200,17 +208,20 @@ def _status_problem(status: int, message: str, route: str | None, retry_after: s
             return retired
     if status == 401:
         if route == "ollama":
-            return Problem("Something in front of Ollama wants a key",
-                           f"Ollama answered 401 Unauthorized: {message}. Ollama itself takes no key, so a proxy "
-                           "or a hosted server in front of it refused the request.",
-                           f"Point {route_table.route('ollama').endpoint_var} at your own Ollama server (default "
-                           f"{route_table.route('ollama').endpoint}), or give the proxy the credentials it asks for.",
+            return Problem(_("Something in front of Ollama wants a key"),
+                           _("Ollama answered 401 Unauthorized: {message}. Ollama itself takes no key, so a proxy "
+                             "or a hosted server in front of it refused the request.").format(message=message),
+                           _("Point {var} at your own Ollama server (default {url}), or give the proxy the "
+                             "credentials it asks for.").format(var=route_table.route('ollama').endpoint_var,
+                                                               url=route_table.route('ollama').endpoint),
                            status, route)
-        return Problem("The key was refused", f"{where} answered 401 Unauthorized: {message}",
+        return Problem(_("The key was refused"),
+                       _("{where} answered 401 Unauthorized: {message}").format(where=where, message=message),
                        _key_advice(route), status, route)
     if status == 403:
-        return Problem("The key may not use this model", f"{where} answered 403 Forbidden: {message}",
-                       "Check the key's permissions or the deployment's access, or choose another model.",
+        return Problem(_("The key may not use this model"),
+                       _("{where} answered 403 Forbidden: {message}").format(where=where, message=message),
+                       _("Check the key's permissions or the deployment's access, or choose another model."),
                        status, route)
     if status in (404, 410):
         retired = _retired_model(route, _model_in(message) or model, status)
@@ -219,41 +230,48 @@ def _status_problem(status: int, message: str, route: str | None, retry_after: s
     if status == 404:
         if route == "ollama":
             name = _model_in(message) or model
-            return Problem("Ollama does not have this model", f"Ollama answered 404: {message}",
-                           f"Pull it first: `ollama pull {name or '<model>'}` (or check the name with `ollama list`).",
+            return Problem(_("Ollama does not have this model"),
+                           _("Ollama answered 404: {message}").format(message=message),
+                           _("Pull it first: `ollama pull {name}` (or check the name with `ollama list`).").format(
+                               name=name or "<model>"),
                            status, route)
         if route == "azure":
             names = ", ".join(route_table.route("azure").model_vars.values())
-            return Problem("No deployment by that name", f"{where} answered 404 Not Found: {message}",
-                           f"Check the deployment name on your resource's Deployments page and put it in "
-                           f"{names} (one per kind of model).", status, route)
-        return Problem("Unknown model or wrong URL", f"{where} answered 404 Not Found: {message}",
-                       "Check the model id against what the server lists (client.models.list()) and the "
-                       "base URL (it usually ends in /v1).", status, route)
+            return Problem(_("No deployment by that name"),
+                           _("{where} answered 404 Not Found: {message}").format(where=where, message=message),
+                           _("Check the deployment name on your resource's Deployments page and put it in "
+                             "{vars} (one per kind of model).").format(vars=names), status, route)
+        return Problem(_("Unknown model or wrong URL"),
+                       _("{where} answered 404 Not Found: {message}").format(where=where, message=message),
+                       _("Check the model id against what the server lists (client.models.list()) and the "
+                         "base URL (it usually ends in /v1)."), status, route)
     if status == 410:
-        return Problem("This is gone for good", f"{where} answered 410 Gone: {message}",
-                       "The service retired this model or endpoint: ask it what it serves today "
-                       "(client.models.list()) or use another route.", status, route)
+        return Problem(_("This is gone for good"),
+                       _("{where} answered 410 Gone: {message}").format(where=where, message=message),
+                       _("The service retired this model or endpoint: ask it what it serves today "
+                         "(client.models.list()) or use another route."), status, route)
+    answered = _("{where} answered {status}: {message}").format(where=where, status=status, message=message)
     if status == 429:
-        wait = f"Wait {retry_after} s (the server's Retry-After) and run the cell again" if retry_after \
-            else "Wait a minute and run the cell again"
-        return Problem("Rate limit reached", f"{where} answered 429 Too Many Requests: {message}",
-                       f"{wait}. {_tried(sdk, status, bool(retry_after))} Send fewer, shorter requests, or use "
-                       f"the local stand-in ({settings.OFFLINE_VAR}=1).", status, route)
+        wait = _("Wait {seconds} s (the server's Retry-After) and run the cell again").format(seconds=retry_after) \
+            if retry_after else _("Wait a minute and run the cell again")
+        return Problem(_("Rate limit reached"),
+                       _("{where} answered 429 Too Many Requests: {message}").format(where=where, message=message),
+                       _("{wait}. {tried} Send fewer, shorter requests, or use the local stand-in ({var}=1).").format(
+                           wait=wait, tried=_tried(sdk, status, bool(retry_after)), var=settings.OFFLINE_VAR),
+                       status, route)
     if any(word in lowered for word in IMAGE_WORDS) and (400 <= status < 500 or "decompression" in lowered):
-        return Problem("The picture could not be used", f"{where} answered {status}: {message}",
-                       "Send a real PNG or JPEG file of an ordinary size: shrink big pictures first "
-                       "(image.thumbnail((1024, 1024))) and check the bytes are a whole picture.", status, route)
+        return Problem(_("The picture could not be used"), answered,
+                       _("Send a real PNG or JPEG file of an ordinary size: shrink big pictures first "
+                         "(image.thumbnail((1024, 1024))) and check the bytes are a whole picture."), status, route)
     if status in (400, 413, 422) and ("context" in lowered or "too long" in lowered):
-        return Problem("The prompt is longer than the model's context",
-                       f"{where} answered {status}: {message}",
-                       "Shorten the prompt or drop earlier turns of the conversation.", status, route)
+        return Problem(_("The prompt is longer than the model's context"), answered,
+                       _("Shorten the prompt or drop earlier turns of the conversation."), status, route)
     if status >= 500:
-        return Problem("The service had a problem", f"{where} answered {status}: {message}",
-                       f"This is on the service's side. {_tried(sdk, status, bool(retry_after))} Try again in a "
-                       "minute, or use another route.", status, route)
-    return Problem(f"The request was refused ({status})", f"{where} answered {status}: {message}",
-                   "Read the message above; it usually names the field that is wrong.", status, route)
+        return Problem(_("The service had a problem"), answered,
+                       _("This is on the service's side. {tried} Try again in a minute, or use another "
+                         "route.").format(tried=_tried(sdk, status, bool(retry_after))), status, route)
+    return Problem(_("The request was refused ({status})").format(status=status), answered,
+                   _("Read the message above; it usually names the field that is wrong."), status, route)
 
 
 def explain(exc: BaseException, route: str | None = None) -> Problem | None:
@@ -273,10 +291,10 @@ def explain(exc: BaseException, route: str | None = None) -> Problem | None:
     from phi_course.local.generation import ContextLengthError
 
     if isinstance(exc, settings.DotenvError):
-        return Problem("The .env file cannot be read", exc.what, exc.todo)
+        return Problem(_("The .env file cannot be read"), exc.what, exc.todo)
     if isinstance(exc, ContextLengthError):
-        return Problem("The prompt is longer than the model's context", str(exc),
-                       "Shorten the prompt or drop earlier turns of the conversation.")
+        return Problem(_("The prompt is longer than the model's context"), str(exc),
+                       _("Shorten the prompt or drop earlier turns of the conversation."))
     if openai is not None:
         if isinstance(exc, openai.APIStatusError):
             body = getattr(exc, "body", None)
@@ -320,41 +338,43 @@ def explain(exc: BaseException, route: str | None = None) -> Problem | None:
         cause = exc.__cause__ or exc.__context__  # the ollama client hides httpx's reason here
         if isinstance(cause, httpx.ConnectError):
             return _connection(cause, _request_url(cause), "ollama")
-        return Problem("No Ollama server is running", str(exc).split(" https://")[0],
-                       "Start it with `ollama serve` (or open the Ollama app), or leave "
-                       f"{route_table.route('ollama').endpoint_var} unset to use the course stand-in.",
+        return Problem(_("No Ollama server is running"), str(exc).split(" https://")[0],
+                       _("Start it with `ollama serve` (or open the Ollama app), or leave {var} unset to use the "
+                         "course stand-in.").format(var=route_table.route('ollama').endpoint_var),
                        route="ollama")
     return None
 
 
 def _timeout(url: str | None, route: str | None) -> Problem:
-    return Problem("The request timed out", f"No answer from {settings.mask_url(url) if url else 'the server'} in time.",
-                   "The server may be overloaded or a proxy may be holding the request: try again, "
-                   "ask for fewer tokens (max_tokens), or use another route.", route=route)
+    return Problem(_("The request timed out"),
+                   _("No answer from {url} in time.").format(url=settings.mask_url(url) if url else _("the server")),
+                   _("The server may be overloaded or a proxy may be holding the request: try again, "
+                     "ask for fewer tokens (max_tokens), or use another route."), route=route)
 
 
 def _connection(cause: BaseException, url: str | None, route: str | None) -> Problem:
     text = str(cause)
     host = urlparse(url).hostname if url else None
     if "Name or service not known" in text or "nodename nor servname" in text or "getaddrinfo" in text:
-        return Problem("The server's name cannot be resolved",
-                       f"{host or 'The host'} could not be looked up: no internet, or a typo in the URL.",
-                       "Check your connection and the base URL, or set "
-                       f"{settings.OFFLINE_VAR}=1 to use the local stand-in.", route=route)
-    shown = settings.mask_url(url) if url else "the server"
+        return Problem(_("The server's name cannot be resolved"),
+                       _("{host} could not be looked up: no internet, or a typo in the URL.").format(
+                           host=host or _("The host")),
+                       _("Check your connection and the base URL, or set {var}=1 to use the local "
+                         "stand-in.").format(var=settings.OFFLINE_VAR), route=route)
+    shown = settings.mask_url(url) if url else _("the server")
     if route == "ollama":
-        return Problem("No Ollama server is running", f"Nothing answered at {shown}.",
-                       "Start it with `ollama serve` (or open the Ollama app).", route=route)
-    return Problem("Nothing is listening there", f"The connection to {shown} was refused.",
-                   "Start the server (or check the port in the base URL), or unset the override to use "
-                   "the course stand-in.", route=route)
+        return Problem(_("No Ollama server is running"), _("Nothing answered at {url}.").format(url=shown),
+                       _("Start it with `ollama serve` (or open the Ollama app)."), route=route)
+    return Problem(_("Nothing is listening there"), _("The connection to {url} was refused.").format(url=shown),
+                   _("Start the server (or check the port in the base URL), or unset the override to use "
+                     "the course stand-in."), route=route)
 
 
 def _not_json(route: str | None) -> Problem:
-    return Problem("The server's answer was not valid JSON",
-                   "Something answered, but not with the API's JSON: often a proxy, a login page, or a "
-                   "base URL that points at the wrong path.",
-                   "Check the base URL (OpenAI-compatible ones end in /v1) and any proxy settings.",
+    return Problem(_("The server's answer was not valid JSON"),
+                   _("Something answered, but not with the API's JSON: often a proxy, a login page, or a "
+                     "base URL that points at the wrong path."),
+                   _("Check the base URL (OpenAI-compatible ones end in /v1) and any proxy settings."),
                    route=route)
 
 
@@ -378,10 +398,8 @@ def install_notebook_handler() -> bool:
         if problem is None:
             lines = shell.InteractiveTB.structured_traceback(etype, value, tb, tb_offset=tb_offset)
         else:
-            lines = [f"{etype.__name__}: {problem.title}",
-                     f"  What happened: {problem.what}",
-                     f"  What to do: {problem.todo}",
-                     "  (Run %tb for the full error.)"]
+            lines = [f"{etype.__name__}: {problem.title}", *problem.explanation(),
+                     _("  (Run %tb for the full error.)")]
         # Publish it as the cell's error output: the cell still counts as failed
         # (nbmake reads error outputs, "Run all" stops), only the text is kinder.
         shell._showtraceback(etype, value, lines)

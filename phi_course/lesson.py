@@ -9,7 +9,8 @@ import logging
 import os
 import random
 
-from phi_course import __version__, errors, settings
+from phi_course import __version__, errors, i18n, settings
+from phi_course.i18n import _
 
 __all__ = ["SEED", "quiet_libraries", "seed_everything", "start"]
 
@@ -47,17 +48,23 @@ def quiet_libraries() -> None:
         pass
 
 
-def start(lesson: str, seed: int = SEED) -> None:
-    """Seed, quiet the logs, explain errors plainly, and say in one line how this lesson will run."""
+def start(lesson: str, seed: int = SEED, lang: str | None = None) -> None:
+    """Seed, quiet the logs, explain errors plainly, and say in one line how this lesson will run.
+
+    `lang` ("en" or "zh") sets the language of the helper's messages; without it the
+    language follows PHI_COURSE_LANG, then the lesson's folder (lessons/zh/: Chinese).
+    """
+    i18n.set_language(lang)
     seed_everything(seed)
     quiet_libraries()
     settings.fit_threads()
     errors.install_notebook_handler()
     mode = []
     if settings.quick():
-        mode.append("quick mode (shortened for tests)")
+        mode.append(_("quick mode (shortened for tests)"))
     if settings.offline():
-        mode.append("offline: stand-ins only")
+        mode.append(_("offline: stand-ins only"))
     env = settings.dotenv_path()
-    mode.append(f"keys from {env}" if env else "no .env file (keys from the environment only)")
-    print(f"Phi course {__version__} · {lesson} · seed {seed} · " + " · ".join(mode))
+    mode.append(_("keys from {path}").format(path=env) if env else _("no .env file (keys from the environment only)"))
+    print(_("Phi course {version} · {lesson} · seed {seed} · ").format(version=__version__, lesson=lesson, seed=seed)
+          + " · ".join(mode))

@@ -18,6 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from urllib.parse import urlparse
 
+from phi_course.i18n import N_, _
+
 __all__ = ["AZURE_AI_INFERENCE", "AZURE_ENTRA_SCOPES", "AZURE_INFERENCE_RETIRED", "AZURE_MIGRATION", "CHECKED",
            "FOUNDRY_410", "FOUNDRY_RETIRED", "FOUNDRY_SCHEDULE", "GITHUB_410", "GITHUB_CATALOG",
            "GITHUB_GONE_BODY", "GITHUB_GONE_STATUS", "GITHUB_OLD_ENDPOINT", "GITHUB_PHI3_DEPRECATED",
@@ -129,8 +131,8 @@ ROUTES: dict[str, RouteFacts] = {r.name: r for r in [
                 RETIRED, GITHUB_OLD_ENDPOINT, since="2025-10-17", successor="https://models.github.ai/inference",
                 note="GitHub Models' first endpoint; its replacement closed too on 2026-07-30"),
         },
-        needs="use Microsoft Foundry (route 'azure'), NVIDIA NIM (route 'nim') or a classroom server (route "
-              "'custom'); GITHUB_MODELS_ENDPOINT points this route's code at any OpenAI-compatible server"),
+        needs=N_("use Microsoft Foundry (route 'azure'), NVIDIA NIM (route 'nim') or a classroom server (route "
+              "'custom'); GITHUB_MODELS_ENDPOINT points this route's code at any OpenAI-compatible server")),
     RouteFacts(
         "azure", "Microsoft Foundry (Azure AI Foundry)", OPENAI, "your Azure subscription",
         Status(LIVE, FOUNDRY_SCHEDULE,
@@ -139,34 +141,34 @@ ROUTES: dict[str, RouteFacts] = {r.name: r for r in [
         model_vars={"instruct": "AZURE_AI_MODEL", "reasoning": "AZURE_AI_REASONING_MODEL",
                     "multimodal": "AZURE_AI_MULTIMODAL_MODEL"},
         hosts=("services.ai.azure.com", "openai.azure.com", "cognitiveservices.azure.com"),
-        needs="set AZURE_AI_ENDPOINT and AZURE_AI_API_KEY from your Foundry resource (one deployment-name "
-              "variable per kind: AZURE_AI_MODEL, AZURE_AI_REASONING_MODEL, AZURE_AI_MULTIMODAL_MODEL)"),
+        needs=N_("set AZURE_AI_ENDPOINT and AZURE_AI_API_KEY from your Foundry resource (one deployment-name "
+              "variable per kind: AZURE_AI_MODEL, AZURE_AI_REASONING_MODEL, AZURE_AI_MULTIMODAL_MODEL)")),
     RouteFacts(
         "nim", "NVIDIA NIM", OPENAI, "NVIDIA's servers, or your own GPU",
         Status(LIVE, NIM_CATALOG, note="which Phi ids it hosts changes; the route asks GET /v1/models"),
         endpoint="https://integrate.api.nvidia.com/v1", endpoint_var="NIM_BASE_URL",
         key_vars=("NVIDIA_API_KEY",), hosts=("integrate.api.nvidia.com", "ai.api.nvidia.com"),
-        needs="set NVIDIA_API_KEY (nvapi-..., from build.nvidia.com), or NIM_BASE_URL for a self-hosted NIM"),
+        needs=N_("set NVIDIA_API_KEY (nvapi-..., from build.nvidia.com), or NIM_BASE_URL for a self-hosted NIM")),
     RouteFacts(
         "ollama", "Ollama", OLLAMA_REST, "your machine, behind a local server",
         Status(LIVE, OLLAMA_API, note="no key; an OpenAI-compatible API under /v1 too"),
         endpoint="http://localhost:11434", endpoint_var="OLLAMA_HOST", key_vars=(),
-        needs="install Ollama and run `ollama serve`, or set OLLAMA_HOST to where it runs"),
+        needs=N_("install Ollama and run `ollama serve`, or set OLLAMA_HOST to where it runs")),
     RouteFacts(
         "custom", "a classroom or team server", OPENAI, "a shared server (a classroom, your team)",
         Status(LIVE, "https://platform.openai.com/docs/api-reference/chat",
                note="any OpenAI-compatible endpoint: vLLM, a self-hosted NIM, transformers serve, Ollama's /v1"),
         endpoint=None, endpoint_var="PHI_COURSE_BASE_URL", key_vars=("PHI_COURSE_API_KEY",),
         model_vars={"any": "PHI_COURSE_MODEL"},
-        needs="set PHI_COURSE_BASE_URL (and PHI_COURSE_API_KEY, PHI_COURSE_MODEL) for a classroom server"),
+        needs=N_("set PHI_COURSE_BASE_URL (and PHI_COURSE_API_KEY, PHI_COURSE_MODEL) for a classroom server")),
     RouteFacts(
         "huggingface", "Hugging Face Transformers", IN_PROCESS, "this process (PyTorch)",
         Status(LIVE, HF_HUB, note="open weights under the MIT licence"),
-        needs="set PHI_COURSE_REAL_MODELS=1 to download real Phi weights (GBs), and have the memory to hold them"),
+        needs=N_("set PHI_COURSE_REAL_MODELS=1 to download real Phi weights (GBs), and have the memory to hold them")),
     RouteFacts(
         "onnx", "ONNX Runtime GenAI", IN_PROCESS, "this process (ONNX Runtime)",
         Status(LIVE, ONNX_GENAI),
-        needs="set PHI_COURSE_REAL_MODELS=1 to download an int4 build (about 2.7 GB)"),
+        needs=N_("set PHI_COURSE_REAL_MODELS=1 to download an int4 build (about 2.7 GB)")),
 ]}
 
 
@@ -433,12 +435,15 @@ def as_of(route_name: str, model: str | None = None) -> str:
         status, what = facts.status, facts.label
     else:
         row = model_id(route_name, model)
-        status, what = row.status, f"{row.id} on {facts.label}"
-    said = {LIVE: "live", SERVED: "served", UNVERIFIED: f"unverified ({status.note})"}.get(status.state)
+        status, what = row.status, _("{id} on {label}").format(id=row.id, label=facts.label)
+    said = {LIVE: _("live"), SERVED: _("served"),
+            UNVERIFIED: _("unverified ({note})").format(note=status.note)}.get(status.state)
     if status.retired:
         instead = ROUTES[status.successor].label if status.successor in ROUTES else status.successor
-        said = f"retired since {status.since}" + (f" (instead: {instead})" if instead else "")
-    return f"As of {status.checked}, {what}: {said}. Source: {status.source}"
+        said = _("retired since {date}").format(date=status.since) + (
+            _(" (instead: {route})").format(route=instead) if instead else "")
+    return _("As of {date}, {what}: {said}. Source: {source}").format(date=status.checked, what=what, said=said,
+                                                                       source=status.source)
 
 
 def overview(route_names=None, models=None):

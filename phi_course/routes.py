@@ -20,6 +20,7 @@ from urllib.parse import urlparse
 import httpx
 
 from phi_course import catalog, route_table, settings
+from phi_course.i18n import _
 from phi_course.local.embedded import stands_in_for
 from phi_course.standin.launcher import HEADER, ensure_running
 
@@ -108,8 +109,10 @@ def _standin(name: str, phi_model: str, why: str) -> Route:
     server = ensure_running()
     tiny = stands_in_for(phi_model)
     base = server.ollama_url if name == "ollama" else server.base_url
-    after = f"For hosted Phi, {facts.needs}." if facts.status.retired else f"For the real service, {facts.needs}."
-    notice = f"[{name}] {why}, so this uses the course stand-in: {tiny} (a course-sized model, not Phi) at {base}. {after}"
+    after = (_("For hosted Phi, {needs}.") if facts.status.retired else _("For the real service, {needs}.")).format(
+        needs=_(facts.needs))
+    notice = f"[{name}] " + _("{why}, so this uses the course stand-in: {model} (a course-sized model, not Phi) at "
+                              "{url}. {after}").format(why=why, model=tiny, url=base, after=after)
     return Route(name, base, tiny, STANDIN_KEY, False, notice, phi_model)
 
 
@@ -241,14 +244,17 @@ def _github(model: str) -> Route:
     if url:
         old = route_table.retired_endpoint(url)
         if old:
-            return _standin("github", model, f"{facts.endpoint_var} is {old[0]}, which was retired on "
-                                             f"{old[1].since}")
+            return _standin("github", model, _("{var} is {url}, which was retired on {date}").format(
+                var=facts.endpoint_var, url=old[0], date=old[1].since))
         row = _row("github", model)
-        notice = (f"[github] {facts.endpoint_var} points the GitHub Models code at {settings.mask_url(url)}, "
-                  f"model {row.id}. (GitHub Models itself was retired on {gone.since}.)")
+        notice = "[github] " + _("{var} points the GitHub Models code at {url}, model {model}. (GitHub Models "
+                                 "itself was retired on {date}.)").format(var=facts.endpoint_var,
+                                                                           url=settings.mask_url(url),
+                                                                           model=row.id, date=gone.since)
         return Route("github", url, row.id, token or "not-needed", True, notice, model)
-    why = f"GitHub Models was retired on {gone.since} (every request there answers 410 Gone"
-    why += f"; your {facts.key_var} is not used)" if token else ")"
+    why = (_("GitHub Models was retired on {date} (every request there answers 410 Gone; your {var} is not used)")
+           if token else _("GitHub Models was retired on {date} (every request there answers 410 Gone)")).format(
+        date=gone.since, var=facts.key_var)
     return _standin("github", model, why)
 
 
@@ -256,15 +262,15 @@ def _azure(model: str) -> Route:
     facts = route_table.route("azure")
     key, url = settings.get_secret(facts.key_var), settings.get_setting(facts.endpoint_var)
     if not (key and url):
-        return _standin("azure", model, f"{' and '.join(facts.key_vars)} are not both set")
+        return _standin("azure", model, _("{vars} are not both set").format(vars=_(" and ").join(facts.key_vars)))
     row, note = _current(_row("azure", model), model)
     variable = facts.model_vars[catalog.phi(row.model).kind]
     deployment = settings.get_setting(variable)
     if deployment:
-        note += f" Deployment {deployment} from {variable}."
+        note += _(" Deployment {name} from {var}.").format(name=deployment, var=variable)
     openai_url, inference_url = azure_endpoints(url)
-    notice = (f"[azure] {facts.label} at {settings.mask_url(openai_url)}, "
-              f"model {deployment or row.id}.{note}")
+    notice = "[azure] " + _("{label} at {url}, model {model}.").format(
+        label=facts.label, url=settings.mask_url(openai_url), model=deployment or row.id) + note
     return Route("azure", openai_url, deployment or row.id, key, True, notice, model, inference_url)
 
 
@@ -274,32 +280,34 @@ def _nim(model: str) -> Route:
     url = settings.get_setting(facts.endpoint_var, facts.endpoint)
     self_hosted = url.rstrip("/") != facts.endpoint
     if not (key or self_hosted):
-        return _standin("nim", model, f"no {facts.key_var} is set")
+        return _standin("nim", model, _("no {var} is set").format(var=facts.key_var))
     model_id, note = _nim_choice(_row("nim", model), model, url, key)
-    where = "self-hosted NIM" if self_hosted else "NVIDIA's hosted NIM API"
+    where = _("self-hosted NIM") if self_hosted else _("NVIDIA's hosted NIM API")
     return Route("nim", url, model_id, key or "not-needed-for-self-hosted", True,
-                 f"[nim] {where} at {settings.mask_url(url)}, model {model_id}.{note}", model)
+                 "[nim] " + _("{label} at {url}, model {model}.").format(label=where, url=settings.mask_url(url),
+                                                                          model=model_id) + note, model)
 
 
 def _ollama(model: str) -> Route:
     host = ollama_host()
     if not ollama_is_running(host):
-        return _standin("ollama", model, f"no Ollama server answers at {settings.mask_url(host)}")
+        return _standin("ollama", model, _("no Ollama server answers at {url}").format(url=settings.mask_url(host)))
     row, note = _current(_row("ollama", model), model)
     return Route("ollama", host, row.id, "", True,
-                 f"[ollama] Ollama at {settings.mask_url(host)}, model {row.id} "
-                 f"(pull it first: `ollama pull {row.id}`).{note}", model)
+                 "[ollama] " + _("Ollama at {url}, model {model} (pull it first: `ollama pull {model}`).").format(
+                     url=settings.mask_url(host), model=row.id) + note, model)
 
 
 def _custom(model: str) -> Route:
     facts = route_table.route("custom")
     url = settings.get_setting(facts.endpoint_var)
     if not url:
-        return _standin("custom", model, f"no {facts.endpoint_var} is set")
+        return _standin("custom", model, _("no {var} is set").format(var=facts.endpoint_var))
     model_id = settings.get_setting(facts.model_vars["any"], model)
     key = settings.get_secret(facts.key_var) or "not-needed"
     return Route("custom", url, model_id, key, True,
-                 f"[custom] OpenAI-compatible server at {settings.mask_url(url)}, model {model_id}.", model)
+                 "[custom] " + _("OpenAI-compatible server at {url}, model {model}.").format(
+                     url=settings.mask_url(url), model=model_id), model)
 
 
 _RESOLVERS = {"github": _github, "azure": _azure, "nim": _nim, "ollama": _ollama, "custom": _custom}

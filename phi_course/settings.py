@@ -18,6 +18,8 @@ from pathlib import Path
 
 from dotenv import dotenv_values, find_dotenv
 
+from phi_course import i18n
+
 __all__ = ["CACHE_VAR", "DotenvError", "NO_DOTENV_VAR", "OFFLINE_VAR", "QUICK_VAR", "REAL_MODELS_VAR", "cache_dir",
            "dotenv_path", "fit_threads", "get_secret", "get_setting", "mask", "mask_url", "offline", "quick",
            "real_models", "reload", "torch_threads"]
@@ -156,9 +158,9 @@ def get_secret(name: str) -> str | None:
 def mask(value: str | None) -> str:
     """Show that a secret is set without showing it: 'ghp_…(40 chars)'."""
     if not value:
-        return "(not set)"
+        return i18n._("(not set)")
     head = value[:4] if len(value) >= 12 else ""
-    return f"{head}…({len(value)} chars)"
+    return i18n._("{head}…({n} chars)").format(head=head, n=len(value))
 
 
 # Query parameters that carry a secret when someone pastes a key into a URL.
@@ -168,7 +170,7 @@ _SECRET_PARAMS = re.compile(r"(?i)([?&](?:api[-_]?key|key|token|access_token|cod
 def mask_url(url: str | None) -> str:
     """A URL safe to print: a password in it (user:key@host) or a key parameter (?api-key=...) is masked."""
     if not url:
-        return "(not set)"
+        return i18n._("(not set)")
     text = str(url)
     userinfo = re.match(r"^([a-zA-Z][\w+.-]*://)([^/@]*)@", text)
     if userinfo:

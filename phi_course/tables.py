@@ -6,12 +6,29 @@ Introduced in lessons/00_setup.ipynb. Keeps lessons free of a pandas dependency.
 from __future__ import annotations
 
 import html
+import unicodedata
 
-__all__ = ["Table"]
+from phi_course.i18n import _
+
+__all__ = ["Table", "ljust", "width"]
+
+
+def width(text: str) -> int:
+    """How many columns `text` takes in a terminal: a Chinese character takes two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def ljust(text: str, columns: int) -> str:
+    """`text` padded with spaces to `columns` terminal columns (str.ljust counts characters)."""
+    return text + " " * max(0, columns - width(text))
 
 
 class Table(list):
-    """Rows (dicts with the same keys) shown as an HTML table, or aligned text."""
+    """Rows (dicts with the same keys) shown as an HTML table, or aligned text.
+
+    Code reads a row by its English keys; the headings show in the lesson's language when
+    the keys were marked with `N_()` where the rows are built (phi_course.i18n).
+    """
 
     def __init__(self, rows, title: str = ""):
         super().__init__(rows)
@@ -26,16 +43,16 @@ class Table(list):
 
     def __str__(self) -> str:
         cols = self.columns
-        cells = [cols] + [[_fmt(row.get(c, "")) for c in cols] for row in self]
-        widths = [max(len(r[i]) for r in cells) for i in range(len(cols))]
-        lines = ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip() for r in cells]
+        cells = [[_(c) for c in cols]] + [[_fmt(row.get(c, "")) for c in cols] for row in self]
+        widths = [max(width(r[i]) for r in cells) for i in range(len(cols))]
+        lines = ["  ".join(ljust(v, w) for v, w in zip(r, widths, strict=True)).rstrip() for r in cells]
         return "\n".join(([self.title] if self.title else []) + lines)
 
     __repr__ = __str__
 
     def _repr_html_(self) -> str:
         cols = self.columns
-        head = "".join(f"<th>{html.escape(c)}</th>" for c in cols)
+        head = "".join(f"<th>{html.escape(_(c))}</th>" for c in cols)
         body = "".join(
             "<tr>" + "".join(f"<td>{html.escape(_fmt(row.get(c, '')))}</td>" for c in cols) + "</tr>"
             for row in self

@@ -9,11 +9,16 @@ retired models, NIM's listing; GitHub Models retired, so never called) and the
 classroom route on the local stand-in, so the *live* code paths run (keys sent
 in real headers) and the lesson proves it reruns. Then every output, every file
 the runs wrote and the stand-in's log are scanned for the keys.
+
+The Chinese lessons (lessons/zh/) run once, keyless: their code is the English
+code (tests/test_translation.py checks it), so the keyed pass would only prove
+again what the English run proves, at half the suite's time.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -22,9 +27,9 @@ import pytest
 from nbclient import NotebookClient
 
 from phi_course.standin.faults import FaultServer
+from tests.lesson_files import EN_LESSONS as LESSONS
+from tests.lesson_files import ROOT, ZH_LESSONS, lesson_id
 
-ROOT = Path(__file__).resolve().parents[1]
-LESSONS = sorted((ROOT / "lessons").glob("[0-9][0-9]_*.ipynb"))
 CANARIES = {
     "GITHUB_TOKEN": "ghp_canaryGH0123456789abcdefghijklmnopqr",
     "AZURE_AI_API_KEY": "canaryAZ0123456789abcdef0123456789ab",
@@ -32,6 +37,7 @@ CANARIES = {
     "PHI_COURSE_API_KEY": "sk-canaryCU0123456789abcdefghijklmn",
 }
 PIECE = 12  # a leak of any 12 characters of a key counts
+HAN = re.compile(r"[\u4e00-\u9fff]")
 
 
 def leaked(text: str) -> list[str]:
@@ -66,6 +72,13 @@ def switch_to_keys(env: dict[str, str | None]) -> str:
                       for k, v in env.items())
             + "from phi_course import routes as _routes, settings as _settings\n"
               "_settings.reload(); _routes.forget_listings()\n")
+
+
+def run_keyless(path: Path, cwd: Path):
+    """Execute the notebook once, as a learner without keys would (what nbmake checks)."""
+    nb = nbformat.read(path, as_version=4)
+    NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(cwd)}}).execute()
+    return nb
 
 
 def run_keyless_then_keyed(path: Path, cwd: Path, keyed_env: dict[str, str | None]):
@@ -127,3 +140,17 @@ def test_lesson_runs_keyless_then_with_keys_and_leaks_nothing(lesson, todays_ser
     same = [a for a, b in zip(first.cells, second.cells, strict=True)
             if a.cell_type == "code" and streams(a) and streams(a) == streams(b)]
     assert same, f"{lesson.name}: no cell gave the same output twice"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lesson", ZH_LESSONS, ids=[lesson_id(p) for p in ZH_LESSONS])
+def test_chinese_lesson_runs_keyless_and_speaks_chinese(lesson, standin, keyless, tmp_path, monkeypatch):
+    monkeypatch.setenv("PHI_COURSE_CACHE", str(tmp_path / "cache"))
+    monkeypatch.delenv("PHI_COURSE_LANG", raising=False)
+    shutil.copytree(ROOT / "lessons", tmp_path / "lessons", ignore=shutil.ignore_patterns("*.ipynb", "__pycache__"))
+    if (ROOT / "img").exists():
+        shutil.copytree(ROOT / "img", tmp_path / "img")
+    # The kernel starts in lessons/zh, as under nbmake and JupyterLab: the helper's language follows.
+    nb = run_keyless(lesson, tmp_path / "lessons" / "zh")
+    setup = next(c for c in nb.cells if c.cell_type == "code")
+    assert any(HAN.search(text) for text in streams(setup)), f"{lesson.name}: start() did not speak Chinese"

@@ -33,9 +33,9 @@ def run(code: str) -> subprocess.CompletedProcess:
 
 
 def course_chinese() -> str:
-    """Every Chinese character the lessons and the package write."""
+    """Every Chinese character the lessons and the package write (its message catalogs included)."""
     found = set()
-    for path in [*ROOT.glob("lessons/**/*.ipynb"), *ROOT.glob("phi_course/**/*.py")]:
+    for path in [*ROOT.glob("lessons/**/*.ipynb"), *ROOT.glob("phi_course/**/*.py"), *ROOT.glob("phi_course/**/*.po")]:
         found.update(HANZI.findall(path.read_text(encoding="utf-8")))
     return "".join(sorted(found))
 

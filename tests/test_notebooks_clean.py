@@ -1,20 +1,24 @@
-"""Lessons are committed without outputs, with the python3 kernel, in order."""
+"""Lessons (both editions) are committed without outputs, with the python3 kernel, in order."""
 
 import json
 import re
 import subprocess
 import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-LESSONS = sorted((ROOT / "lessons").glob("[0-9][0-9]_*.ipynb"))
+from tests.lesson_files import ALL_LESSONS as LESSONS
+from tests.lesson_files import EN_LESSONS, ROOT, ZH_LESSONS
 
 
 def test_lessons_exist_and_are_numbered_in_order():
-    assert LESSONS, "no lessons found"
-    numbers = [int(p.name[:2]) for p in LESSONS]
+    assert EN_LESSONS, "no lessons found"
+    numbers = [int(p.name[:2]) for p in EN_LESSONS]
     assert numbers == sorted(set(numbers))
     assert all(re.fullmatch(r"\d\d_[a-z0-9_]+\.ipynb", p.name) for p in LESSONS)
+
+
+def test_every_chinese_lesson_has_an_english_twin_of_the_same_name():
+    english = {p.name for p in EN_LESSONS}
+    assert [p.name for p in ZH_LESSONS if p.name not in english] == []
 
 
 def test_lessons_carry_no_outputs():

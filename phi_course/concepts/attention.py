@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from phi_course import style
+from phi_course.i18n import _
 from phi_course.route_table import hub_repo
 
 __all__ = ["WINDOWS", "WindowFact", "attended", "mask", "measured_mask", "plot_mask", "plot_masks",
@@ -55,9 +56,9 @@ def plot_mask(mask_: np.ndarray, title: str = "", ax=None):
     ax.set_yticks(np.arange(-0.5, n_rows, 1), minor=True)
     ax.grid(which="minor", color="white", linewidth=0.6)
     ax.tick_params(which="minor", length=0)
-    ax.set_xlabel("key position (attended to)")
-    ax.set_ylabel("query position (the token being computed)")
-    ax.set_title(title or f"{int(mask_.sum())} of {mask_.size} pairs")
+    ax.set_xlabel(_("key position (attended to)"))
+    ax.set_ylabel(_("query position (the token being computed)"))
+    ax.set_title(title or _("{used} of {total} pairs").format(used=int(mask_.sum()), total=mask_.size))
     return fig
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from phi_course import catalog, route_table, style
+from phi_course.i18n import _
 from phi_course.tables import Table
 
 __all__ = ["CLAIMS", "Claim", "GPT3_PAPER", "LLAMA2_PAPER", "PHI35_LANGUAGES", "PHI35_MINI_CARD", "PHI35_MOE_CARD",
@@ -285,10 +286,10 @@ def plot_sizes(extra: dict[str, float] | None = None, ax=None):
     ax.invert_yaxis()
     ax.set_xscale("log")
     ax.set_xlim(left=min(b[1] for b in bars) / 3, right=max(b[1] for b in bars) * 60)
-    ax.set_xlabel("parameters (log scale: each grid line is 10x)")
-    ax.set_title("Model size: Phi (blue) vs large models (orange)")
-    ax.text(0.99, 0.98, "black tick = parameters active per token (MoE)\n"
-            "hatched = an outside estimate, not an official figure",
+    ax.set_xlabel(_("parameters (log scale: each grid line is 10x)"))
+    ax.set_title(_("Model size: Phi (blue) vs large models (orange)"))
+    ax.text(0.99, 0.98, _("black tick = parameters active per token (MoE)\n"
+                          "hatched = an outside estimate, not an official figure"),
             transform=ax.transAxes, ha="right", va="top", fontsize=7, color="#555")
     return fig
 
@@ -307,8 +308,8 @@ def plot_training_compute(extra: dict[str, float] | None = None, ax=None):
     ax.invert_yaxis()
     ax.set_xscale("log")
     ax.set_xlim(right=max(i[1] for i in items) * 4)
-    ax.set_xlabel("training compute, FLOPs = 6 x parameters x tokens (log scale)")
-    ax.set_title("Training compute from published token counts")
+    ax.set_xlabel(_("training compute, FLOPs = 6 x parameters x tokens (log scale)"))
+    ax.set_title(_("Training compute from published token counts"))
     return fig
 
 
@@ -328,12 +329,13 @@ def plot_benchmarks(benchmark: str = "MMLU", highlight: str | None = None, refer
         ax.annotate(f"{value:g}", (i, value), ha="center", va="bottom", fontsize=8)
     ax.set_xticks(range(len(items)), [i[0] for i in items], rotation=30, ha="right", fontsize=8)
     ax.set_ylim(0, max(v for _, v, _ in items) * 1.1)
-    ax.set_ylabel(benchmark + (" (score out of 10)" if benchmark == "MT-bench" else " (%)"))
-    ax.set_title(f"{benchmark}: published scores" + (" (Phi blue, other models orange)" if refs else ""))
+    ax.set_ylabel(benchmark + (_(" (score out of 10)") if benchmark == "MT-bench" else " (%)"))
+    ax.set_title(_("{benchmark}: published scores").format(benchmark=benchmark)
+                 + (_(" (Phi blue, other models orange)") if refs else ""))
     source = catalog.BENCHMARK_SOURCES[benchmark]
     if refs:
-        source += f"; other models as reported in {catalog.PHI3_REPORT.split(',')[0]}"
-    ax.text(0, -0.42, "Source: " + source, transform=ax.transAxes, fontsize=7, color="#555", wrap=True)
+        source += _("; other models as reported in {report}").format(report=catalog.PHI3_REPORT.split(",")[0])
+    ax.text(0, -0.42, _("Source: {source}").format(source=source), transform=ax.transAxes, fontsize=7, color="#555", wrap=True)
     return fig
 
 
@@ -351,16 +353,17 @@ def plot_moe_breakdown(arch, expert_size_b: float = 3.8, ax=None):
     active_experts = experts * arch.experts_per_token / arch.experts
     naive = arch.experts * expert_size_b
     ax.barh(2, naive, color="white", edgecolor=style.colour(3), hatch="//")
-    ax.barh(1, shared, color=style.colour(0), label="shared by all experts: attention, embeddings, norms, router")
-    ax.barh(1, experts, left=shared, color=style.colour(1), label="feed-forward blocks: one copy per expert")
+    ax.barh(1, shared, color=style.colour(0), label=_("shared by all experts: attention, embeddings, norms, router"))
+    ax.barh(1, experts, left=shared, color=style.colour(1), label=_("feed-forward blocks: one copy per expert"))
     ax.barh(0, shared, color=style.colour(0))
     ax.barh(0, active_experts, left=shared, color=style.colour(1))
     for y, value in ((2, naive), (1, shared + experts), (0, shared + active_experts)):
         ax.annotate(f"{value:.1f}B", (value, y), xytext=(3, 0), textcoords="offset points", va="center", fontsize=9)
-    ax.set_yticks([0, 1, 2], [f"used per token\n(top-{arch.experts_per_token})", "in memory\n(total)",
-                              f"{arch.experts} x {expert_size_b:g}B\n(naive)"])
+    ax.set_yticks([0, 1, 2], [_("used per token\n(top-{k})").format(k=arch.experts_per_token), _("in memory\n(total)"),
+                              _("{n} x {size:g}B\n(naive)").format(n=arch.experts, size=expert_size_b)])
     ax.set_xlim(0, naive * 1.15)
-    ax.set_xlabel("parameters (billions)")
-    ax.set_title(f"{arch.name}: {arch.experts} experts share everything but the feed-forward block")
+    ax.set_xlabel(_("parameters (billions)"))
+    ax.set_title(_("{name}: {n} experts share everything but the feed-forward block").format(name=arch.name,
+                                                                                              n=arch.experts))
     ax.legend(loc="lower right", fontsize=7)
     return fig

@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from phi_course import catalog, style
+from phi_course.i18n import N_, _
 from phi_course.route_table import hub_repo
 
 __all__ = ["ARCHITECTURES", "Architecture", "BYTES_PER_WEIGHT", "CONFIG_SOURCE", "DEFAULT_KV_PRECISION", "DEVICES",
@@ -249,12 +250,13 @@ def fit_table(model: str, context: int = 4096, precisions=("fp32", "fp16", "int8
     rows = []
     for precision in precisions:
         e = estimate(model, precision, context, kv_precision=kv_precision)
-        row = {"precision": precision, "weights (GB)": round(e.weights_gb, 2),
-               "KV cache (GB)": round(e.kv_cache_gb, 2), "total (GB)": round(e.total_gb, 2)}
+        row = {N_("precision"): precision, N_("weights (GB)"): round(e.weights_gb, 2),
+               N_("KV cache (GB)"): round(e.kv_cache_gb, 2), N_("total (GB)"): round(e.total_gb, 2)}
         row.update({d.name: "yes" if e.fits(d) else "no" for d in DEVICES.values()})
         rows.append(row)
     name = architecture(model).name
-    return Table(rows, f"{name} at {context:,} tokens of context (KV cache in {kv_precision})")
+    return Table(rows, _("{name} at {context:,} tokens of context (KV cache in {precision})").format(
+        name=name, context=context, precision=kv_precision))
 
 
 def plot_memory(model: str, context: int = 4096, precisions=("fp32", "fp16", "int8", "int4"),
@@ -265,8 +267,8 @@ def plot_memory(model: str, context: int = 4096, precisions=("fp32", "fp16", "in
     x = range(len(estimates))
     weights = [e.weights_gb for e in estimates]
     kv = [e.kv_cache_gb for e in estimates]
-    ax.bar(x, weights, color=style.colour(0), label="weights")
-    ax.bar(x, kv, bottom=weights, color=style.colour(1), label=f"KV cache ({kv_precision})")
+    ax.bar(x, weights, color=style.colour(0), label=_("weights"))
+    ax.bar(x, kv, bottom=weights, color=style.colour(1), label=_("KV cache ({precision})").format(precision=kv_precision))
     for e, i in zip(estimates, x, strict=True):
         ax.annotate(f"{e.total_gb:.1f}", (i, e.total_gb), ha="center", va="bottom", fontsize=9)
     ax.set_xticks(list(x), list(precisions))
@@ -275,13 +277,13 @@ def plot_memory(model: str, context: int = 4096, precisions=("fp32", "fp16", "in
     for i, device in enumerate(budgets):
         ax.axhline(device.usable_gb, color=style.colour(i + 2), linestyle="--", linewidth=1)
         # labels sit to the right of the axes, where no bar can hide them
-        ax.annotate(f"{device.name}: {device.usable_gb:g} GB usable", xy=(1, device.usable_gb),
+        ax.annotate(_("{device}: {gb:g} GB usable").format(device=device.name, gb=device.usable_gb), xy=(1, device.usable_gb),
                     xycoords=("axes fraction", "data"), xytext=(4, 0), textcoords="offset points",
                     ha="left", va="center", fontsize=8, color=style.colour(i + 2), annotation_clip=False)
     ax.set_ylim(0, top * 1.12)
-    ax.set_ylabel("memory (GB)")
-    ax.set_xlabel("weight precision")
-    ax.set_title(f"{architecture(model).name}: does it fit at {context:,} tokens?")
+    ax.set_ylabel(_("memory (GB)"))
+    ax.set_xlabel(_("weight precision"))
+    ax.set_title(_("{name}: does it fit at {context:,} tokens?").format(name=architecture(model).name, context=context))
     ax.legend(loc="upper right", fontsize=8)
     return fig
 

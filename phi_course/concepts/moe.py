@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from phi_course import catalog, style
+from phi_course.i18n import _
 
 __all__ = ["Routing", "parameter_budget", "plot_active_vs_total", "plot_expert_load", "plot_routing",
            "route_tokens", "token_labels", "top_k_experts"]
@@ -183,8 +184,8 @@ def plot_routing(routing: Routing, layer: int = 0, ax=None):
             dark = grid[e, t] > 0.5
             ax.text(t, e, str(rank + 1), ha="center", va="center", fontsize=8, fontweight="bold",
                     color="white" if dark else style.colour(3))
-    ax.figure.colorbar(image, ax=ax, label="router probability", fraction=0.03)
-    ax.set_title(f"Layer {layer}: where each token went (1, 2 = the experts that ran)")
+    ax.figure.colorbar(image, ax=ax, label=_("router probability"), fraction=0.03)
+    ax.set_title(_("Layer {layer}: where each token went (1, 2 = the experts that ran)").format(layer=layer))
     return fig
 
 
@@ -196,11 +197,11 @@ def plot_expert_load(routing: Routing, ax=None):
     x = np.arange(routing.layers)
     for e in range(routing.num_experts):
         ax.bar(x + (e - (routing.num_experts - 1) / 2) * width, load[:, e], width,
-               label=f"expert {e}", color=style.colour(e))
-    ax.axhline(1 / routing.num_experts, color="grey", linestyle="--", linewidth=1, label="perfect balance")
-    ax.set_xticks(x, [f"layer {i}" for i in range(routing.layers)])
-    ax.set_ylabel("share of token picks")
-    ax.set_title(f"Expert load per layer ({len(routing.tokens)} tokens x {routing.top_k} picks)")
+               label=_("expert {e}").format(e=e), color=style.colour(e))
+    ax.axhline(1 / routing.num_experts, color="grey", linestyle="--", linewidth=1, label=_("perfect balance"))
+    ax.set_xticks(x, [_("layer {i}").format(i=i) for i in range(routing.layers)])
+    ax.set_ylabel(_("share of token picks"))
+    ax.set_title(_("Expert load per layer ({tokens} tokens x {k} picks)").format(tokens=len(routing.tokens), k=routing.top_k))
     ax.legend(fontsize=7, ncols=min(routing.num_experts + 1, 5), loc="upper center",
               bbox_to_anchor=(0.5, -0.1), frameon=False)
     ax.grid(axis="x", visible=False)
@@ -212,14 +213,14 @@ def plot_active_vs_total(keys=("phi-3-mini", "phi-3-medium", "phi-3.5-moe"), ax=
     models = [catalog.phi(k) for k in keys]
     fig, ax = style.axes(ax)
     x = np.arange(len(models))
-    total = ax.bar(x - 0.2, [m.params_b for m in models], 0.4, label="in all: sets the memory", color=style.colour(0))
-    active = ax.bar(x + 0.2, [m.active_params_b for m in models], 0.4, label="active per token: sets the compute",
+    total = ax.bar(x - 0.2, [m.params_b for m in models], 0.4, label=_("in all: sets the memory"), color=style.colour(0))
+    active = ax.bar(x + 0.2, [m.active_params_b for m in models], 0.4, label=_("active per token: sets the compute"),
                     color=style.colour(1))
     ax.bar_label(total, fmt="%g", padding=2)
     ax.bar_label(active, fmt="%g", padding=2)
     ax.set_xticks(x, [m.name for m in models])
-    ax.set_ylabel("parameters (billions)")
-    ax.set_title("A mixture of experts is big in memory, small in compute")
+    ax.set_ylabel(_("parameters (billions)"))
+    ax.set_title(_("A mixture of experts is big in memory, small in compute"))
     ax.legend()
     ax.grid(axis="x", visible=False)
     return fig

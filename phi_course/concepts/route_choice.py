@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable, Sequence
 
 from phi_course import chat, route_table, routes, settings, style
 from phi_course.chat import Answer
+from phi_course.i18n import N_, _
 from phi_course.local import generation, hub, onnx_models
 from phi_course.tables import Table
 
@@ -53,9 +54,9 @@ WHERE = {name: route_table.route("huggingface" if name == "transformers" else na
 
 # Metrics a chart can show: attribute -> (title, axis label, factor from the attribute's unit).
 METRICS = {
-    "total_seconds": ("Latency", "ms for the whole answer", 1000),
-    "first_token_seconds": ("Time to first token", "ms to the first token", 1000),
-    "tokens_per_second": ("Decoding speed", "tokens per second after the first", 1),
+    "total_seconds": (N_("Latency"), N_("ms for the whole answer"), 1000),
+    "first_token_seconds": (N_("Time to first token"), N_("ms to the first token"), 1000),
+    "tokens_per_second": (N_("Decoding speed"), N_("tokens per second after the first"), 1),
 }
 LOG_SCALE_ABOVE = 10  # routes that differ more than this many times share a chart on a log scale
 
@@ -217,17 +218,17 @@ def summary(measurements: Sequence[Answer]) -> Table:
         mine = [m for m in measurements if m.route == name]
         ok = [m for m in mine if not m.error]
         rows.append({
-            "route": name,
-            "answered by": mine[0].model + ("" if mine[0].live else " (stand-in)"),
-            "client": mine[0].client,
-            "runs on": WHERE[name],
-            "latency (ms)": _round(_ms(_median([m.total_seconds for m in ok])), 1),
-            "first token (ms)": _round(_ms(_median([m.first_token_seconds for m in ok])), 1),
-            "tokens/s": _round(_median([m.tokens_per_second for m in ok]), 1),
-            "answer tokens": _round(_median([m.completion_tokens for m in ok]), 1),
-            "errors": len(mine) - len(ok),
+            N_("route"): name,
+            N_("answered by"): mine[0].model + ("" if mine[0].live else _(" (stand-in)")),
+            N_("client"): mine[0].client,
+            N_("runs on"): WHERE[name],
+            N_("latency (ms)"): _round(_ms(_median([m.total_seconds for m in ok])), 1),
+            N_("first token (ms)"): _round(_ms(_median([m.first_token_seconds for m in ok])), 1),
+            N_("tokens/s"): _round(_median([m.tokens_per_second for m in ok]), 1),
+            N_("answer tokens"): _round(_median([m.completion_tokens for m in ok]), 1),
+            N_("errors"): len(mine) - len(ok),
         })
-    return Table(rows, f"{len({m.prompt for m in measurements})} prompts per route; medians")
+    return Table(rows, _("{n} prompts per route; medians").format(n=len({m.prompt for m in measurements})))
 
 
 def plot_routes(measurements: Sequence[Answer], metric: str = "first_token_seconds", ax=None,
@@ -240,6 +241,7 @@ def plot_routes(measurements: Sequence[Answer], metric: str = "first_token_secon
     if metric not in METRICS:
         raise ValueError(f"Unknown metric {metric!r}. Choose one of: {', '.join(METRICS)}.")
     title, label, factor = METRICS[metric]
+    label = _(label)
     fig, ax = style.axes(ax)
     names = list(dict.fromkeys(m.route for m in measurements))
     medians = []
@@ -254,10 +256,10 @@ def plot_routes(measurements: Sequence[Answer], metric: str = "first_token_secon
     positive = [v for v in medians if v > 0]
     if log or (log is None and positive and max(positive) > LOG_SCALE_ABOVE * min(positive)):
         ax.set_yscale("log")
-        label += " (log scale)"
+        label += _(" (log scale)")
     ax.set_xticks(range(len(names)), names, rotation=30, ha="right")
     ax.set_ylabel(label)
-    ax.set_title(title)
+    ax.set_title(_(title))
     ax.grid(axis="x", visible=False)
     return fig
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field, replace
 import torch
 
 from phi_course import settings, style
+from phi_course.i18n import _
 from phi_course.training.architectures import TinySpec
 from phi_course.training.dataset import qa_records, text_records
 from phi_course.training.schedule import lr_factor
@@ -213,7 +214,7 @@ def pretrain_batches(tokenizer, texts: list[str], size: Sizes, seed: int = SEED)
         raise ValueError(f"The texts make fewer than {size.block} tokens: collect more text "
                          "or lower Sizes.block.")
     generator = torch.Generator().manual_seed(seed)
-    for _ in itertools.count():
+    for _epoch in itertools.count():
         order = torch.randperm(len(blocks), generator=generator)
         for i in range(0, len(order), size.batch_size):
             x = blocks[order[i:i + size.batch_size]]
@@ -224,7 +225,7 @@ def chat_batches(tokenizer, qa: list[dict], size: Sizes, seed: int = SEED) -> It
     """Endless padded batches of chat-formatted Q&A; labels are -100 outside the answer."""
     rng = random.Random(seed)
     examples = chat_examples(tokenizer, qa, system=False, rng=rng)
-    for _ in itertools.count():
+    for _epoch in itertools.count():
         yield from padded_batches(examples, size.batch_size, tokenizer.pad_token_id, rng)
 
 
@@ -238,7 +239,7 @@ class LiveLossPlot:
     `every` points, so drawing never costs more than a few percent of training.
     """
 
-    def __init__(self, title: str = "Training loss", every: int = 20, ax=None):
+    def __init__(self, title: str | None = None, every: int = 20, ax=None):
         self.title = title
         self.every = max(1, every)
         self.curves: dict[str, tuple[list[int], list[float]]] = {}
@@ -428,7 +429,7 @@ def smooth(values: list[float], window: int) -> list[float]:
 
 
 def plot_losses(curves: dict[str, list[float]], ax=None, *, steps: dict[str, list[int]] | None = None,
-                title: str = "Training loss", window: int | None = None):
+                title: str | None = None, window: int | None = None):
     """One smoothed loss curve per name (steps across, loss up); returns the figure."""
     fig, ax = style.axes(ax)
     ax.clear()
@@ -437,9 +438,9 @@ def plot_losses(curves: dict[str, list[float]], ax=None, *, steps: dict[str, lis
         w = window or max(1, len(losses) // 20)
         ax.plot(xs, losses, color=style.colour(i), alpha=0.25, linewidth=1)
         ax.plot(xs, smooth(losses, w), color=style.colour(i), linewidth=2, label=name)
-    ax.set_xlabel("training step")
-    ax.set_ylabel("loss (cross-entropy, nats/token)")
-    ax.set_title(title)
+    ax.set_xlabel(_("training step"))
+    ax.set_ylabel(_("loss (cross-entropy, nats/token)"))
+    ax.set_title(title or _("Training loss"))
     if curves:
         ax.legend()
     return fig

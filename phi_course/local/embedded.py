@@ -13,6 +13,8 @@ import functools
 import os
 from pathlib import Path
 
+from phi_course.i18n import N_, _
+
 __all__ = ["DEFAULT_MODEL", "EMBEDDED", "MODELS_DIR_VAR", "describe", "load", "model_path", "models_dir",
            "on_disk", "stands_in_for"]
 
@@ -91,18 +93,19 @@ def describe() -> list[dict]:
     for name, phi_key in EMBEDDED.items():
         path = models_dir() / name
         if not on_disk(name):
-            rows.append({"model": name, "stands in for": phi_key, "status": "missing: run `make models`"})
+            rows.append({N_("model"): name, N_("stands in for"): phi_key,
+                         N_("status"): _("missing: run `make models`")})
             continue
         config = json.loads((path / "config.json").read_text())
         size = sum(f.stat().st_size for f in path.iterdir() if f.is_file())
         rows.append({
-            "model": name,
-            "stands in for": phi_key,
-            "class": config.get("architectures", ["?"])[0],
-            "parameters": _count_parameters(path),
-            "layers": config.get("num_hidden_layers"),
-            "experts": config.get("num_local_experts", "-"),
-            "size on disk (MB)": round(size / 1e6, 2),
+            N_("model"): name,
+            N_("stands in for"): phi_key,
+            N_("class"): config.get("architectures", ["?"])[0],
+            N_("parameters"): _count_parameters(path),
+            N_("layers"): config.get("num_hidden_layers"),
+            N_("experts"): config.get("num_local_experts", "-"),
+            N_("size on disk (MB)"): round(size / 1e6, 2),
         })
     return rows
 

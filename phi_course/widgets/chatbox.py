@@ -11,6 +11,7 @@ import html
 import ipywidgets as widgets
 
 from phi_course.chat import Answer, Conversation
+from phi_course.i18n import _
 
 __all__ = ["ChatBox"]
 
@@ -30,15 +31,15 @@ class ChatBox(widgets.VBox):
         route = self.conversation.route
         self.transcript_output = widgets.Output(layout=widgets.Layout(
             border="1px solid #ccc", padding="4px", max_height="24em", overflow="auto"))
-        self.message = widgets.Text(placeholder="Type a message and press Send",
+        self.message = widgets.Text(placeholder=_("Type a message and press Send"),
                                     layout=widgets.Layout(flex="1 1 auto"))
-        self.send_button = widgets.Button(description="Send", button_style="primary", icon="paper-plane")
-        self.clear_button = widgets.Button(description="Clear", icon="eraser")
+        self.send_button = widgets.Button(description=_("Send"), button_style="primary", icon="paper-plane")
+        self.clear_button = widgets.Button(description=_("Clear"), icon="eraser")
         self.send_button.on_click(lambda _button: self.send())
         self.clear_button.on_click(lambda _button: self.clear())
         self.status = widgets.HTML()
         heading = widgets.HTML(
-            f"<b>{html.escape(title or f'Chat · {route.name} · {route.model}')}</b><br>"
+            f"<b>{html.escape(title or _('Chat · {route} · {model}').format(route=route.name, model=route.model))}</b><br>"
             f"<small style='color:#666'>{html.escape(route.notice)}</small>")
         super().__init__([heading, self.transcript_output,
                           widgets.HBox([self.message, self.send_button, self.clear_button]),
@@ -58,30 +59,31 @@ class ChatBox(widgets.VBox):
         """Send `text` (or what the message box holds) and stream the reply into the transcript."""
         question = (text if text is not None else self.message.value).strip()
         if not question:
-            self.status.value = "Type a message first."
+            self.status.value = _("Type a message first.")
             return None
         self.message.value = ""
         self.send_button.disabled = True
-        self.status.value = "thinking…"
+        self.status.value = _("thinking…")
         # Name who answers: the model the route reached (a course model offline, never "Phi" by default).
-        self.transcript_output.append_stdout(f"You: {question}\n{self.conversation.route.model}: ")
+        self.transcript_output.append_stdout(_("You: {question}").format(question=question)
+                                             + f"\n{self.conversation.route.model}: ")
         try:
             result = self.conversation.send(question, on_piece=self.transcript_output.append_stdout)
         finally:
             self.send_button.disabled = False
         if result.error:
             self.transcript_output.append_stderr(f"\n{result.error}\n")
-            self.status.value = "The request failed (see above); the turn was not kept. Send it again."
+            self.status.value = _("The request failed (see above); the turn was not kept. Send it again.")
         else:
             self.transcript_output.append_stdout("\n\n")
             speed = result.tokens_per_second
-            self.status.value = (f"{self.conversation.turns} turn(s) · first token after "
-                                  f"{result.first_token_seconds or 0:.2f} s"
-                                  + (f" · {speed:.0f} tokens/s" if speed else ""))
+            self.status.value = (_("{turns} turn(s) · first token after {seconds:.2f} s").format(
+                turns=self.conversation.turns, seconds=result.first_token_seconds or 0)
+                + (_(" · {speed:.0f} tokens/s").format(speed=speed) if speed else ""))
         return result
 
     def clear(self) -> None:
         """Empty the transcript and forget the conversation."""
         self.conversation.clear()
         self.transcript_output.outputs = ()  # not clear_output(): that needs a front end to take effect
-        self.status.value = "cleared"
+        self.status.value = _("cleared")

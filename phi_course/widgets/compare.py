@@ -22,6 +22,7 @@ from phi_course.compare import (
     model_choices,
     results_table,
 )
+from phi_course.i18n import _
 
 __all__ = ["CompareWidget"]
 
@@ -45,14 +46,15 @@ class CompareWidget(widgets.VBox):
                  route_names: Sequence[str] = routes.REMOTE_ROUTES):
         chosen = [as_target(t) for t in targets]
         if not MIN_TARGETS <= len(chosen) <= MAX_TARGETS:
-            raise ValueError(f"Show {MIN_TARGETS} to {MAX_TARGETS} targets; got {len(chosen)}.")
+            raise ValueError(_("Show {low} to {high} targets; got {count}.").format(low=MIN_TARGETS, high=MAX_TARGETS,
+                                                                                  count=len(chosen)))
         self.system = system
         self.max_tokens = max_tokens
         self.value: list[Answer] = []
-        self.prompt_box = widgets.Textarea(value=prompt, description="Prompt",
+        self.prompt_box = widgets.Textarea(value=prompt, description=_("Prompt"),
                                            layout=widgets.Layout(width="100%", height="4em"))
         self.pickers = [self._picker(t, route_names) for t in chosen]
-        self.run_button = widgets.Button(description="Run", button_style="primary", icon="play")
+        self.run_button = widgets.Button(description=_("Run"), button_style="primary", icon="play")
         self.run_button.on_click(lambda _button: self.run())
         self.status = widgets.HTML()
         self.headers = [widgets.HTML() for _ in chosen]
@@ -108,15 +110,15 @@ class CompareWidget(widgets.VBox):
             out.outputs = ()  # not clear_output(): that needs a front end to take effect
         self.table.outputs = ()
         self.run_button.disabled = True
-        self.status.value = "running…"
+        self.status.value = _("running…")
 
         def on_start(i: int, result: Answer) -> None:
-            kind = "live" if result.live else "stand-in"
+            kind = _("live") if result.live else _("stand-in")
             # The notice says what answered and what to set for the real service.
             self.headers[i].value = (f"<b>{html.escape(result.label)}</b> · "
                                       f"{html.escape(result.model)} ({kind})<br>"
                                       f"<small style='color:#666'>{html.escape(result.notice)}</small>")
-            self.status.value = f"running {i + 1} of {len(self.columns)}…"
+            self.status.value = _("running {i} of {n}…").format(i=i + 1, n=len(self.columns))
 
         def on_piece(i: int, text: str) -> None:
             self.columns[i].append_stdout(text)
@@ -132,6 +134,6 @@ class CompareWidget(widgets.VBox):
         for i, result in enumerate(self.value):
             if result.error:
                 self.columns[i].append_stderr(result.error)
-        self.status.value = "done"
+        self.status.value = _("done")
         self.table.append_display_data(results_table(self.value))
         return self.value

@@ -19,6 +19,7 @@ from phi_course.concepts.family import (
     row,
     select,
 )
+from phi_course.i18n import _
 from phi_course.tables import Table
 
 __all__ = ["FamilyExplorer"]
@@ -38,8 +39,8 @@ class FamilyExplorer(widgets.VBox):
     GENERATIONS = ("all", "Phi-3", "Phi-3.5", "Phi-4")
 
     def __init__(self, model: str = "phi-3.5-mini"):
-        self.generation = widgets.ToggleButtons(options=self.GENERATIONS, value="all", description="generation")
-        self.model = widgets.Dropdown(description="model", options=self._options("all"), value=model)
+        self.generation = widgets.ToggleButtons(options=self.GENERATIONS, value="all", description=_("generation"))
+        self.model = widgets.Dropdown(description=_("model"), options=self._options("all"), value=model)
         self.details = widgets.HTML()
         self.chart = widgets.Output()
         self.value: str | None = None
@@ -80,8 +81,10 @@ class FamilyExplorer(widgets.VBox):
         if claims:
             parts.append(claims._repr_html_())
         if m.embedded:
-            parts.append(f"<p><small>Without a key, the course answers for {html.escape(m.name)} with "
-                         f"<code>{html.escape(m.embedded)}</code>, a course-sized model (not Phi).</small></p>")
+            parts.append("<p><small>" + _("Without a key, the course answers for {name} with {model}, a course-sized "
+                                          "model (not Phi).").format(name=html.escape(m.name),
+                                                                     model=f"<code>{html.escape(m.embedded)}</code>")
+                         + "</small></p>")
         self.details.value = "".join(parts)
         self.chart.outputs = ()
         from IPython.display import Image
@@ -92,7 +95,7 @@ class FamilyExplorer(widgets.VBox):
             self.chart.append_display_data(Image(data=style.png(plot_benchmarks(
                 benchmark, highlight=key, references=benchmark == "MMLU"))))
         else:
-            self.chart.append_stdout(f"The catalog holds no published benchmark score for {m.name}.\n")
+            self.chart.append_stdout(_("The catalog holds no published benchmark score for {name}.").format(name=m.name) + "\n")
         return key
 
     @property

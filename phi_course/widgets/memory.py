@@ -22,6 +22,7 @@ from phi_course.concepts.memory import (
     estimate,
     plot_memory,
 )
+from phi_course.i18n import _
 
 __all__ = ["MemoryCalculator"]
 
@@ -39,10 +40,10 @@ class MemoryCalculator(widgets.VBox):
     def __init__(self, model: str = "phi-3-mini", precision: str = "int4", context: int = 4096,
                  kv_precision: str = DEFAULT_KV_PRECISION):
         self._kv_precision = kv_precision
-        self.model = widgets.Dropdown(description="model",
+        self.model = widgets.Dropdown(description=_("model"),
                                       options=[(a.name, a.key) for a in ARCHITECTURES.values()], value=model)
-        self.precision = widgets.Dropdown(description="weights", options=list(BYTES_PER_WEIGHT), value=precision)
-        self.context = widgets.SelectionSlider(description="context", options=self._context_options(model),
+        self.precision = widgets.Dropdown(description=_("weights"), options=list(BYTES_PER_WEIGHT), value=precision)
+        self.context = widgets.SelectionSlider(description=_("context"), options=self._context_options(model),
                                                value=context, continuous_update=False)
         self.numbers = widgets.HTML()
         self.figure = widgets.Output()
@@ -95,10 +96,10 @@ class MemoryCalculator(widgets.VBox):
         if e == self.value:
             return e
         self.value = e
-        fits = ", ".join(f"{d.name}: {'fits' if e.fits(d) else 'too big'}" for d in DEVICES.values())
+        fits = ", ".join(f"{d.name}: {_('fits') if e.fits(d) else _('too big')}" for d in DEVICES.values())
         self.numbers.value = (
-            f"<b>{e.weights_gb:.1f} GB</b> weights + <b>{e.kv_cache_gb:.2f} GB</b> KV cache "
-            f"= <b>{e.total_gb:.1f} GB</b><br><small>{fits}</small>")
+            _("<b>{weights:.1f} GB</b> weights + <b>{cache:.2f} GB</b> KV cache = <b>{total:.1f} GB</b>").format(
+                weights=e.weights_gb, cache=e.kv_cache_gb, total=e.total_gb) + f"<br><small>{fits}</small>")
         from IPython.display import Image
 
         png = style.png(plot_memory(e.model, e.context, kv_precision=self._kv_precision))

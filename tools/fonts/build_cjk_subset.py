@@ -5,8 +5,8 @@
 
 WenQuanYi Micro Hei (Apache-2.0; phi_course/fonts/NOTICE) cut down to what a
 Chinese learner types and the course writes: the 3,755 most common hanzi
-(GB2312 level 1), every CJK character in the lessons, the package and the data,
-CJK punctuation and full-width forms. Latin text keeps matplotlib's own font.
+(GB2312 level 1), every CJK character in the lessons, the package (its message
+catalogs too) and the data, CJK punctuation and full-width forms. Latin text keeps matplotlib's own font.
 """
 
 from __future__ import annotations
@@ -36,7 +36,8 @@ def gb2312_level1() -> set[str]:
 
 def course_characters() -> set[str]:
     chars = set()
-    for pattern in ("lessons/**/*.ipynb", "phi_course/**/*.py", "phi_course/**/*.jsonl", "data/*.jsonl", "*.md"):
+    for pattern in ("lessons/**/*.ipynb", "phi_course/**/*.py", "phi_course/**/*.po", "phi_course/**/*.jsonl",
+                    "data/*.jsonl", "*.md"):
         for path in ROOT.glob(pattern):
             chars.update(CJK.findall(path.read_text(encoding="utf-8", errors="ignore")))
     return chars
