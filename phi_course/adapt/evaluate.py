@@ -54,8 +54,8 @@ def normalize(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).lower()
     text = re.sub(r"(\d)\.(\d)", "\\1\u2024\\2", text)  # protect decimals from the punctuation strip
     text = text.translate(_PUNCTUATION).replace("\u2024", ".")
-    text = _ARTICLES.sub(" ", text)
-    return " ".join(text.split())
+    without_articles = _ARTICLES.sub(" ", text)
+    return " ".join((without_articles if without_articles.strip() else text).split())  # "A" stays a choice
 
 
 def exact_match(answer: str, expected: str) -> bool:
