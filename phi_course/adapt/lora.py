@@ -156,6 +156,7 @@ def train(model, tokenizer, facts: Sequence[Fact], *, epochs: int | None = None,
     bar = tqdm(range(epochs), desc="LoRA", unit="epoch", disable=not progress)
     for _ in bar:
         for batch in _batches(data, batch_size, pad_id, rng):
+            batch = {name: t.to(model.device) for name, t in batch.items()}  # the same loop on a GPU
             loss = model(**batch).loss
             loss.backward()
             optimizer.step()
