@@ -17,10 +17,12 @@ ROUTE_VARS = [*route_table.key_variables(), settings.OFFLINE_VAR]
 # first, so two workers finish together instead of one waiting on a long test it drew last.
 SLOW_FIRST = {"test_canary.py::test_lesson_runs_keyless_then_with_keys_and_leaks_nothing[11": 60,
               "test_canary.py::test_chinese_lesson_runs_keyless_and_speaks_chinese[zh/11": 30,
+              "test_canary.py::test_lesson_runs_keyless_then_with_keys_and_leaks_nothing[13": 40,
               "test_canary.py::test_lesson_runs_keyless_then_with_keys_and_leaks_nothing[09": 35,
               "test_canary.py::test_lesson_runs_keyless_then_with_keys_and_leaks_nothing[08": 30,
               "test_canary.py": 20, "test_onnx.py": 15, "test_models.py": 15, "test_vision": 10,
-              "test_faults.py": 8, "test_hub.py": 8, "test_lesson_answers.py": 5, "test_solutions": 5}
+              "test_faults.py": 8, "test_hub.py": 8, "test_lesson_answers.py": 5, "test_solutions": 5,
+              "test_adapt.py": 5}
 
 
 # Where the shared stand-in writes its log (tests only: a worker reads it, the controller owns it).
