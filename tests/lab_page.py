@@ -70,7 +70,7 @@ class Notebook:
         found = [i for i, c in enumerate(cells) if c["cell_type"] == "code" and code in "".join(c["source"])]
         assert len(found) == 1, f"{len(found)} cells of {self.source.name} contain {code!r}; the test needs one"
         cell = self.panel.locator(".jp-Cell").nth(found[0])
-        cell.wait_for(timeout=10_000)
+        cell.wait_for()
         return cell
 
     @staticmethod
@@ -80,7 +80,7 @@ class Notebook:
     def select(self, cell: Locator) -> None:
         cell.locator(".jp-InputPrompt").click()
 
-    def run(self, cell: Locator, timeout_s: float = 60) -> None:
+    def run(self, cell: Locator, timeout_s: float = 180) -> None:
         """Run `cell` as the toolbar's Run button does and wait for its execution count."""
         self.select(cell)
         self.page.locator("jp-button[data-command='notebook:run-cell-and-select-next']").click()
@@ -92,7 +92,7 @@ class Notebook:
         self.page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
         self.page.locator(".lm-Menu-itemLabel", has_text="Run All Above Selected Cell").click()
 
-    def wait_ran(self, cell: Locator, timeout_s: float = 60) -> None:
+    def wait_ran(self, cell: Locator, timeout_s: float = 180) -> None:
         prompt = cell.locator(".jp-InputPrompt")
         deadline = time.monotonic() + timeout_s
         while not re.search(r"\[\d+\]", prompt.inner_text()):
@@ -119,7 +119,7 @@ def widget_error_text(area: Locator) -> str | None:
     return text[text.index(WIDGET_ERROR):][:300] if WIDGET_ERROR in text else None
 
 
-def wait_for_change(read, before, what: str, timeout_s: float = 30):
+def wait_for_change(read, before, what: str, timeout_s: float = 60):
     """Poll `read()` until it differs from `before`; return the new value."""
     deadline = time.monotonic() + timeout_s
     while (now := read()) == before:
