@@ -93,3 +93,15 @@ strip: install
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
+
+.PHONY: book browser
+
+# The web book in build/book: every lesson with the outputs `make test` saved (build/executed/),
+# running only lessons with no saved run of their current code. Offline (tools/book/build.py).
+book: install
+	$(TEST_ENV) $(PY) tools/book/build.py
+
+# The widgets in a real browser (JupyterLab driven in the system Chromium; part of `make test`).
+# Screenshots and timings in build/screenshots/.
+browser: install
+	$(TEST_ENV) $(PY) -m pytest tests/test_browser.py -p no:cacheprovider $(PYTEST_ARGS)

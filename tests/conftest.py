@@ -15,7 +15,8 @@ ROUTE_VARS = [*route_table.key_variables(), settings.OFFLINE_VAR]
 
 # Roughly how long the slowest tests take here (seconds, from `make test`'s --durations): run
 # first, so two workers finish together instead of one waiting on a long test it drew last.
-SLOW_FIRST = {"test_canary.py::test_lesson_runs_keyless_then_with_keys_and_leaks_nothing[11": 60,
+SLOW_FIRST = {"test_browser.py": 120, "test_book.py": 60,
+              "test_canary.py::test_lesson_runs_keyless_then_with_keys_and_leaks_nothing[11": 60,
               "test_canary.py::test_chinese_lesson_runs_keyless_and_speaks_chinese[zh/11": 30,
               "test_canary.py::test_lesson_runs_keyless_then_with_keys_and_leaks_nothing[13": 40,
               "test_canary.py::test_lesson_runs_keyless_then_with_keys_and_leaks_nothing[09": 35,

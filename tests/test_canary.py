@@ -30,6 +30,10 @@ from phi_course.standin.faults import FaultServer
 from tests.lesson_files import EN_LESSONS as LESSONS
 from tests.lesson_files import ROOT, ZH_LESSONS, lesson_id
 
+# Each lesson's keyless run is saved here: the web book (`make book`) shows these outputs
+# instead of running every lesson a second time.
+EXECUTED = ROOT / "build" / "executed"
+INLINE = "module://matplotlib_inline.backend_inline"  # the backend a Jupyter kernel uses by default
 CANARIES = {
     "GITHUB_TOKEN": "ghp_canaryGH0123456789abcdefghijklmnopqr",
     "AZURE_AI_API_KEY": "canaryAZ0123456789abcdef0123456789ab",
@@ -92,6 +96,7 @@ def run_keyless_then_keyed(path: Path, cwd: Path, keyed_env: dict[str, str | Non
     with client.setup_kernel():
         for index, cell in enumerate(first.cells):
             client.execute_cell(cell, index)
+        client.set_widgets_metadata()  # the widgets' state, so the web book can draw them
         # The switch runs in a notebook of its own, so neither pass's cells include it.
         client.nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(switch_to_keys(keyed_env))])
         client.execute_cell(client.nb.cells[0], 0)
@@ -121,8 +126,10 @@ def todays_services(standin, tmp_path_factory):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("lesson", LESSONS, ids=[p.stem for p in LESSONS])
-def test_lesson_runs_keyless_then_with_keys_and_leaks_nothing(lesson, todays_services, standin, keyless):
+def test_lesson_runs_keyless_then_with_keys_and_leaks_nothing(lesson, todays_services, standin, keyless,
+                                                              monkeypatch):
     work, keyed = todays_services
+    monkeypatch.setenv("MPLBACKEND", INLINE)  # figures in the outputs, as in JupyterLab (and in the web book)
     # A copy of the folders a lesson may read or write, so the scan sees all it wrote.
     copy = work / lesson.stem
     shutil.copytree(ROOT / "lessons", copy / "lessons", ignore=shutil.ignore_patterns("*.ipynb", "__pycache__"))
@@ -130,6 +137,9 @@ def test_lesson_runs_keyless_then_with_keys_and_leaks_nothing(lesson, todays_ser
         shutil.copytree(ROOT / "img", copy / "img")
     first, second = run_keyless_then_keyed(lesson, copy / "lessons", keyed)
     assert not leaked(output_text(first) + output_text(second)), f"{lesson.name} printed a key"
+    saved = EXECUTED / lesson.relative_to(ROOT)
+    saved.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(first, saved)
     for file in work.rglob("*"):
         if file.is_file() and file.stat().st_size < 50_000_000:
             text = file.read_bytes().decode("utf-8", errors="ignore")
@@ -147,10 +157,14 @@ def test_lesson_runs_keyless_then_with_keys_and_leaks_nothing(lesson, todays_ser
 def test_chinese_lesson_runs_keyless_and_speaks_chinese(lesson, standin, keyless, tmp_path, monkeypatch):
     monkeypatch.setenv("PHI_COURSE_CACHE", str(tmp_path / "cache"))
     monkeypatch.delenv("PHI_COURSE_LANG", raising=False)
+    monkeypatch.setenv("MPLBACKEND", INLINE)  # figures in the outputs, for the web book's second part
     shutil.copytree(ROOT / "lessons", tmp_path / "lessons", ignore=shutil.ignore_patterns("*.ipynb", "__pycache__"))
     if (ROOT / "img").exists():
         shutil.copytree(ROOT / "img", tmp_path / "img")
     # The kernel starts in lessons/zh, as under nbmake and JupyterLab: the helper's language follows.
     nb = run_keyless(lesson, tmp_path / "lessons" / "zh")
-    setup = next(c for c in nb.cells if c.cell_type == "code")
+    saved = EXECUTED / lesson.relative_to(ROOT)
+    saved.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, saved)
+    setup = next(c for c in nb.cells if c.cell_type == "code" and "colab-setup" not in c.metadata.get("tags", []))
     assert any(HAN.search(text) for text in streams(setup)), f"{lesson.name}: start() did not speak Chinese"
