@@ -44,6 +44,7 @@ class Batch:
         self._cache = None  # transformers' DynamicCache, keys/values [members, heads, columns, head_dim]
         self._mask: torch.Tensor | None = None  # [members, columns]: 1 where a column holds the member's token
         self._next: list[int] = []  # the token each member reads at the next step
+        self._padded = False  # any padding in the cache (else the model needs no mask at all)
 
     def __len__(self) -> int:
         return len(self.members)
@@ -55,6 +56,7 @@ class Batch:
             self._cache, self._mask = cache, mask
         else:
             width = max(self._mask.shape[1], mask.shape[1])
+            self._padded = self._padded or self._mask.shape[1] != mask.shape[1]
             self._mask = torch.cat([_pad_left(self._mask, width), _pad_left(mask, width)])
             for mine, theirs in zip(self._cache.layers, cache.layers, strict=True):
                 mine.keys = torch.cat([_pad_left(mine.keys, width, 2), _pad_left(theirs.keys, width, 2)])
@@ -65,11 +67,13 @@ class Batch:
     def step(self) -> torch.Tensor:
         """One forward pass for every member: logits [members, vocabulary] for each one's next token."""
         mask = torch.cat([self._mask, torch.ones(len(self.members), 1, dtype=torch.long)], dim=1)
-        positions = self._mask.sum(dim=1, keepdim=True)  # each member's own tokens so far
+        inputs = {"attention_mask": mask,  # each member's own tokens so far give its position
+                  "position_ids": self._mask.sum(dim=1, keepdim=True)} if self._padded else {}
+        # Without padding (one answer, or answers of one length) the step is exactly a single
+        # request's: no mask to build, positions from the cache length.
         with torch.inference_mode():
-            out = self.model(input_ids=torch.tensor(self._next).unsqueeze(1), attention_mask=mask,
-                             position_ids=positions, past_key_values=self._cache, use_cache=True,
-                             logits_to_keep=1)
+            out = self.model(input_ids=torch.tensor(self._next).unsqueeze(1), past_key_values=self._cache,
+                             use_cache=True, logits_to_keep=1, **inputs)
         self._cache, self._mask = out.past_key_values, mask
         return out.logits[:, -1]
 
@@ -82,12 +86,13 @@ class Batch:
         if len(rows) == len(self.members):
             return
         if not rows:
-            self.members, self._next, self._cache, self._mask = [], [], None, None
+            self.members, self._next, self._cache, self._mask, self._padded = [], [], None, None, False
             return
         index = torch.tensor(rows)
         mask = self._mask[index]
         first = int(mask.any(dim=0).nonzero()[0])  # columns before it are padding in every row left
         self._mask = mask[:, first:]
+        self._padded = not bool(self._mask.all())
         for layer in self._cache.layers:
             layer.keys = layer.keys[index, :, first:]
             layer.values = layer.values[index, :, first:]
