@@ -376,7 +376,7 @@ def test_ollama_list_show_and_unknown_model(ollama_client):
     assert error.value.status_code == 404
 
 
-def test_concurrent_requests_queue_and_all_succeed(client, ollama_client):
+def test_concurrent_requests_from_both_clients_all_get_the_answer(client, ollama_client):
     expected = reference(max_new_tokens=12).text
 
     def ask(i):

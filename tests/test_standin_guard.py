@@ -135,7 +135,7 @@ def test_abandoned_work_stops_instead_of_running_to_the_end(standin, client_with
             client_without_end.with_options(timeout=0.5).chat.completions.create(**client_without_end.long_request)
         return "gave up"
 
-    with ThreadPoolExecutor(3) as pool:  # one running, two queued behind it
+    with ThreadPoolExecutor(3) as pool:  # three answers decoded together, all abandoned
         assert list(pool.map(give_up, range(3))) == ["gave up"] * 3
     deadline = time.monotonic() + 10
     while health()["pending_requests"] and time.monotonic() < deadline:

@@ -18,14 +18,15 @@ finish reason, and timings. Greedy decoding here gives the same tokens as
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import torch
 
-__all__ = ["ChatResult", "ContextLengthError", "DEFAULT_MAX_NEW_TOKENS", "TextStream", "chat", "chat_stream",
-           "context_limit", "encode_chat", "end_token_ids", "generate_stream", "normalize_messages"]
+__all__ = ["AnswerText", "ChatResult", "ContextLengthError", "DEFAULT_MAX_NEW_TOKENS", "Plan", "TextStream", "chat",
+           "chat_stream", "context_limit", "encode_chat", "end_token_ids", "generate_stream", "normalize_messages",
+           "plan"]
 
 DEFAULT_MAX_NEW_TOKENS = 256  # when neither the caller nor the model's generation_config sets one
 # The tokenizer shows this for an incomplete UTF-8 character (half a Chinese
@@ -156,7 +157,20 @@ class TextStream(Iterator[str]):
         self._pieces.close()
 
 
-def generate_stream(
+@dataclass
+class Plan:
+    """What one answer may do, settled (and checked) before the model runs: made by `plan`."""
+
+    prompt_ids: list[int]
+    budget: int  # new tokens at most: max_new_tokens, or fewer where the context ends
+    pick: Callable[[torch.Tensor], int]  # next-token logits -> token id
+    bias: torch.Tensor | None  # added to the logits first (OpenAI's logit_bias)
+    end_ids: set[int]
+    stops: list[str]
+    greedy: bool  # pick is argmax: a server may pick for many answers in one operation
+
+
+def plan(
     model,
     tokenizer,
     prompt_ids: Sequence[int],
@@ -168,11 +182,10 @@ def generate_stream(
     seed: int | None = None,
     stop: str | Sequence[str] | None = None,
     logit_bias: dict[int, float] | None = None,
-) -> TextStream:
-    """Continue `prompt_ids` (already templated) and stream the new text.
+) -> Plan:
+    """Check `generate_stream`'s arguments and settle them into a Plan; raises before any work.
 
-    The lower level under `chat_stream`; use it for raw prompts. Raises
-    ContextLengthError at once if the prompt leaves no room in the context.
+    Raises ContextLengthError if the prompt leaves no room in the context, ValueError for a bad option.
     """
     prompt_ids = list(prompt_ids)
     if not prompt_ids:
@@ -186,64 +199,106 @@ def generate_stream(
     if max_new_tokens < 1:
         raise ValueError(f"max_new_tokens must be at least 1; got {max_new_tokens}.")
     budget = max_new_tokens if limit is None else min(max_new_tokens, limit - len(prompt_ids))
-    stops = [stop] if isinstance(stop, str) else [s for s in (stop or []) if s]
-    pick = _token_picker(temperature, top_p, top_k, seed)
-    bias = _bias_vector(logit_bias, model)
-    end_ids = end_token_ids(model, tokenizer)
+    return Plan(
+        prompt_ids=prompt_ids,
+        budget=budget,
+        pick=_token_picker(temperature, top_p, top_k, seed),
+        bias=_bias_vector(logit_bias, model),
+        end_ids=end_token_ids(model, tokenizer),
+        stops=[stop] if isinstance(stop, str) else [s for s in (stop or []) if s],
+        greedy=temperature == 0,
+    )
+
+
+class AnswerText:
+    """The text side of one answer: tokens go in one at a time, pieces to show come out.
+
+    Holds back a partial character and a tail that may grow into a stop string,
+    and knows when the answer is over (end token, stop string, budget). Shared by
+    `generate_stream` and servers that decode many answers at once, so every
+    engine ends and cuts answers the same way.
+    """
+
+    def __init__(self, tokenizer, plan: Plan) -> None:
+        self.tokenizer = tokenizer
+        self.plan = plan
+        self.new_ids: list[int] = []
+        self.text_ids: list[int] = []  # new_ids without end tokens: what the learner reads
+        self.shown = ""  # text already handed out
+        self.finish: str | None = None  # set when the answer is over: "stop" or "length"
+
+    def push(self, token: int) -> str:
+        """Take the next token; return the text it makes showable (often one piece, maybe "")."""
+        plan = self.plan
+        self.new_ids.append(token)
+        if token in plan.end_ids:
+            self.finish = "stop"
+            return self._rest()
+        self.text_ids.append(token)
+        text = _decode(self.tokenizer, self.text_ids)
+        cut = _find_stop(text, plan.stops, start=max(0, len(self.shown) - _longest(plan.stops)))
+        if cut is not None:  # the stop string and what follows it are never shown
+            self.finish = "stop"
+            return self._show(text, cut)
+        piece = self._show(text, _safe_length(text, plan.stops))
+        if len(self.new_ids) >= plan.budget:
+            self.finish = "length"
+            piece += self._rest(text)
+        return piece
+
+    def _show(self, text: str, end: int) -> str:
+        piece = text[len(self.shown):end] if end > len(self.shown) else ""
+        self.shown += piece
+        return piece
+
+    def _rest(self, text: str | None = None) -> str:
+        """What was held back (a partial character, a tail that looked like a stop string)."""
+        text = _decode(self.tokenizer, self.text_ids) if text is None else text
+        return self._show(text, len(text))
+
+    def result(self, first_token_seconds: float, total_seconds: float) -> ChatResult:
+        return ChatResult(
+            text=self.shown,
+            finish_reason=self.finish or "length",
+            prompt_tokens=len(self.plan.prompt_ids),
+            completion_tokens=len(self.new_ids),
+            token_ids=self.new_ids,
+            first_token_seconds=first_token_seconds,
+            total_seconds=total_seconds,
+        )
+
+
+def generate_stream(model, tokenizer, prompt_ids: Sequence[int], **options) -> TextStream:
+    """Continue `prompt_ids` (already templated) and stream the new text.
+
+    The lower level under `chat_stream`, with its options; use it for raw
+    prompts. Raises ContextLengthError at once if the prompt leaves no room in
+    the context.
+    """
+    settled = plan(model, tokenizer, prompt_ids, **options)
 
     def run(stream: TextStream) -> Iterator[str]:
         started = time.perf_counter()
         first_token_at = 0.0
-        new_ids: list[int] = []
-        text_ids: list[int] = []  # new_ids without end tokens: what the learner reads
-        shown = ""  # text already yielded
-        finish = "length"
-        stopped_by_string = False
+        answer = AnswerText(tokenizer, settled)
         cache = None
-        next_input = torch.tensor([prompt_ids])
-        while len(new_ids) < budget:
+        next_input = torch.tensor([settled.prompt_ids])
+        while answer.finish is None:
             # Grad mode is thread-wide state, so it is switched on per step and never
             # left on while the caller's code runs between pieces.
             with torch.inference_mode():
                 out = model(input_ids=next_input, past_key_values=cache, use_cache=True, logits_to_keep=1)
             cache = out.past_key_values
             logits = out.logits[0, -1]
-            token = pick(logits if bias is None else logits + bias)
-            new_ids.append(token)
-            stream.tokens = len(new_ids)
-            if len(new_ids) == 1:
+            token = settled.pick(logits if settled.bias is None else logits + settled.bias)
+            piece = answer.push(token)
+            stream.tokens = len(answer.new_ids)
+            if stream.tokens == 1:
                 first_token_at = time.perf_counter() - started
-            if token in end_ids:
-                finish = "stop"
-                break
-            text_ids.append(token)
             next_input = torch.tensor([[token]])
-            text = _decode(tokenizer, text_ids)
-            cut = _find_stop(text, stops, start=max(0, len(shown) - _longest(stops)))
-            end = cut if cut is not None else _safe_length(text, stops)
-            if end > len(shown):
-                piece = text[len(shown):end]
-                shown += piece
+            if piece:
                 yield piece
-            if cut is not None:
-                finish, stopped_by_string = "stop", True
-                break
-        if not stopped_by_string:
-            # Show what was held back: a partial character, a tail that looked like a stop string.
-            text = _decode(tokenizer, text_ids)
-            if len(text) > len(shown):
-                piece = text[len(shown):]
-                shown += piece
-                yield piece
-        stream.result = ChatResult(
-            text=shown,
-            finish_reason=finish,
-            prompt_tokens=len(prompt_ids),
-            completion_tokens=len(new_ids),
-            token_ids=new_ids,
-            first_token_seconds=first_token_at,
-            total_seconds=time.perf_counter() - started,
-        )
+        stream.result = answer.result(first_token_at, time.perf_counter() - started)
 
     return TextStream(run)
 

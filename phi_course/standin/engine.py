@@ -1,12 +1,14 @@
-"""The stand-in's model side: which embedded models it serves, and one queue that runs them.
+"""The stand-in's model side: which embedded models it serves, and the engine that runs them.
 
 Introduced in lessons/03_github_models.ipynb (the first lesson that can fall back to a stand-in).
 
-The machine has few cores, so requests never run side by side: a single worker
-thread takes them in order (this is the lock), and each request waits its turn.
-The HTTP layer talks to the worker through `Run`, an async stream of events.
-torch and transformers are imported by the worker, never by the HTTP layer, so
-the server answers /health before the heavy imports finish.
+A class shares one stand-in, so requests are served together: one engine
+thread owns the models and decodes all running answers of a model in one step
+(phi_course.standin.batch); a new request joins between two steps instead of
+waiting for the others to finish. The HTTP layer talks to the engine through
+`Run`, an async stream of events. torch and transformers are imported by the
+engine thread, never by the HTTP layer, so the server answers /health before
+the heavy imports finish.
 """
 
 from __future__ import annotations
@@ -15,12 +17,14 @@ import asyncio
 import functools
 import hashlib
 import json
+import queue
 import struct
 import sys
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -181,12 +185,58 @@ def model_card(name: str) -> ModelCard:
     return _card(name, config.stat().st_mtime)
 
 
+# Answers decoded in one step, at most: enough for a class of 100, and a bounded cache
+# (a full-context answer of tiny-phi35-mini keeps 0.8 MB of keys and values).
+MAX_RUNNING = 128
+# Prompts read between two steps, at most, so a crowd arriving at once does not stall
+# the answers already streaming for long (each prompt takes a few milliseconds).
+ADMIT_PER_STEP = 16
+
+
+@dataclass
+class _Request:
+    """A job, the way back to its Run, and the flag that drops it."""
+
+    job: Job
+    emit: Callable[[str, Any], None]
+    cancel: threading.Event
+
+
+@dataclass
+class _Running:
+    """A text answer in a Batch: its request, its text so far, its clock."""
+
+    request: _Request
+    answer: Any  # generation.AnswerText
+    started: float
+    first_token_s: float
+
+
+@dataclass
+class _Call:
+    """Work for the engine thread between steps (warm-up, loading a model)."""
+
+    work: Callable[[], Any]
+    future: Future
+
+
 class Engine:
-    """Loads embedded models on demand and runs one request at a time."""
+    """Loads embedded models on demand and decodes every running answer of a model together.
+
+    One thread owns the models (torch is never entered from two threads). It
+    loops: take new requests, read their prompts, then one decoding step for
+    all running answers (phi_course.standin.batch), then hand the new pieces to
+    the event loop in one go. Vision requests (their pictures are bound to the
+    model) advance one piece per loop beside the batches.
+    """
 
     def __init__(self, threads: int = 1) -> None:
         self.threads = threads
-        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="standin-generate")
+        self._inbox: queue.SimpleQueue[_Request | _Call | None] = queue.SimpleQueue()
+        self._waiting: deque[_Request] = deque()
+        self._batches: dict[str, Any] = {}  # model name -> batch.Batch of its running text answers
+        self._solos: list[tuple[_Request, Any]] = []  # (request, generation.TextStream) for vision
+        self._outbox: list[tuple[Callable[[str, Any], None], str, Any]] = []
         self._closing = threading.Event()
         self.loaded: dict[str, float] = {}  # model name -> time.time() it was loaded
         self.ready = threading.Event()  # set once torch and transformers are imported
@@ -195,6 +245,8 @@ class Engine:
         self.pending = 0  # requests queued or running
         self.requests = 0  # requests finished, failed or dropped
         self.generated_tokens = 0
+        self._thread = threading.Thread(target=self._loop, name="standin-generate", daemon=True)
+        self._thread.start()
 
     def warm_up(self, model: str | None) -> Future:
         """Import the heavy libraries (and load `model`) before the first request needs them."""
@@ -214,68 +266,211 @@ class Engine:
             if model in served_models():
                 self._load(model)
 
-        future = self._worker.submit(work)
+        future = self._call(work)
         future.add_done_callback(_report_failure)
         return future
 
     def close(self) -> None:
-        """Stop the running request at its next token and drop the queued ones."""
+        """Stop: running answers end at the next step, queued ones never start (both get Cancelled)."""
         self._closing.set()
-        self._worker.shutdown(wait=False, cancel_futures=True)
+        self._inbox.put(None)  # wakes the engine thread if it waits for work
 
     async def load(self, name: str) -> None:
-        """Load a model on the worker, in turn with the generation requests."""
-        await asyncio.wrap_future(self._worker.submit(self._load, name))
+        """Load a model on the engine thread, between decoding steps."""
+        await asyncio.wrap_future(self._call(lambda: self._load(name)))
+
+    def start(self, job: Job) -> Run:
+        """Queue `job`; its events arrive through the returned Run."""
+        return Run(self, job)
+
+    def _call(self, work: Callable[[], Any]) -> Future:
+        future: Future = Future()
+        if self._closing.is_set():
+            future.set_exception(Cancelled())
+        else:
+            self._inbox.put(_Call(work, future))
+        return future
+
+    def _submit(self, request: _Request) -> None:
+        with self._count_lock:
+            self.pending += 1
+        self._inbox.put(request)
 
     def _load(self, name: str):
         model_and_tokenizer = models.load(name)
         self.loaded.setdefault(name, time.time())
         return model_and_tokenizer
 
-    def start(self, job: Job) -> Run:
-        """Queue `job`; its events arrive through the returned Run."""
-        return Run(self, job)
+    # --- the engine thread ---
 
-    def _work(self, job: Job, emit: Callable[[str, Any], None], cancel: threading.Event) -> None:
-        """Runs on the worker thread: load, check, generate, report. Always emits a last event."""
+    def _loop(self) -> None:
+        while not self._closing.is_set():
+            busy = bool(self._solos or any(self._batches.values()))
+            self._take(wait=not busy and not self._waiting)
+            if self._closing.is_set():
+                break
+            self._admit()
+            for name, batch in list(self._batches.items()):
+                self._step(name, batch)
+            self._step_solos()
+            self._deliver()
+        self._drop_everything()
+
+    def _take(self, wait: bool) -> None:
+        """Move what arrived into the waiting line; run calls (warm-up, loads) at once."""
         try:
-            if cancel.is_set() or self._closing.is_set():
-                raise Cancelled()
-            from phi_course.local import generation
+            item = self._inbox.get() if wait else self._inbox.get_nowait()
+            while True:
+                if isinstance(item, _Call):
+                    _run_call(item)
+                elif item is not None:
+                    self._waiting.append(item)
+                item = self._inbox.get_nowait()
+        except queue.Empty:
+            pass
 
+    def _admit(self) -> None:
+        """Read the prompts of waiting requests, while the batch has room."""
+        for request in [r for r in self._waiting if r.cancel.is_set()]:  # given up while waiting
+            self._waiting.remove(request)
+            self._end(request, "error", Cancelled())
+        running = len(self._solos) + sum(len(b) for b in self._batches.values())
+        for _ in range(min(ADMIT_PER_STEP, MAX_RUNNING - running, len(self._waiting))):
+            self._begin(self._waiting.popleft())
+
+    def _begin(self, request: _Request) -> None:
+        """Check and start one request: its first piece goes out, then it joins its model's batch."""
+        from phi_course.local import generation
+        from phi_course.standin import batch
+
+        job = request.job
+        try:
             started = time.perf_counter()
             was_loaded = job.model in self.loaded
             model, tokenizer = self._load(job.model)
             load_seconds = 0.0 if was_loaded else time.perf_counter() - started
-            if models.serves(job.model):  # the pictures go in beside the ids
+            if models.serves(job.model):  # the pictures go in beside the ids: decoded on its own
                 model, tokenizer, prompt_ids = models.prepare(model, tokenizer, job)
-            elif job.messages is not None:
+                stream = generation.generate_stream(model, tokenizer, prompt_ids, **job.options)
+                request.emit("started", Started(prompt_ids=list(prompt_ids), load_seconds=load_seconds))
+                self._solos.append((request, stream))
+                return
+            if job.messages is not None:
                 prompt_ids = generation.encode_chat(tokenizer, job.messages)
             else:
                 prompt_ids = tokenizer(job.prompt or "", add_special_tokens=False)["input_ids"]
-            stream = generation.generate_stream(model, tokenizer, prompt_ids, **job.options)
-            emit("started", Started(prompt_ids=list(prompt_ids), load_seconds=load_seconds))
-            try:
-                for piece in stream:
-                    if cancel.is_set() or self._closing.is_set():
-                        stream.close()
-                        raise Cancelled()
-                    emit("piece", piece)
-            finally:
-                with self._count_lock:
-                    self.generated_tokens += stream.tokens
-            emit("done", stream.result)
+            plan = generation.plan(model, tokenizer, prompt_ids, **job.options)
+            request.emit("started", Started(prompt_ids=list(prompt_ids), load_seconds=load_seconds))
+            started = time.perf_counter()
+            logits, cache = batch.read_prompt(model, plan.prompt_ids)
+            running = _Running(request, generation.AnswerText(tokenizer, plan), started, 0.0)
+            token = plan.pick(logits if plan.bias is None else logits + plan.bias)
+            running.first_token_s = time.perf_counter() - started
+            if self._advance(running, token):
+                self._batches.setdefault(job.model, batch.Batch(model)).join(running, cache, token)
         except BaseException as error:  # noqa: BLE001  (every failure must reach the client)
-            emit("error", error)
+            self._end(request, "error", error)
 
-    def _queued(self) -> None:
-        with self._count_lock:
-            self.pending += 1
+    def _advance(self, running: _Running, token: int) -> bool:
+        """Give one token to an answer and send what it shows; False once the answer is over."""
+        piece = running.answer.push(token)
+        if piece:
+            running.request.emit("piece", piece)
+        if running.answer.finish is None:
+            return True
+        result = running.answer.result(running.first_token_s, time.perf_counter() - running.started)
+        self._end(running.request, "done", result, tokens=len(running.answer.new_ids))
+        return False
 
-    def _finished(self, _future: Future | None) -> None:
+    def _step(self, name: str, batch) -> None:
+        """One decoding step for every running answer of one model."""
+        still = []
+        for i, running in enumerate(batch.members):
+            if running.request.cancel.is_set():  # the client left: its row goes before the step
+                self._end(running.request, "error", Cancelled(), tokens=len(running.answer.new_ids))
+            else:
+                still.append(i)
+        batch.keep(still)
+        if not batch.members:
+            return
+        try:
+            logits = batch.step()
+        except BaseException as error:  # noqa: BLE001  (every answer in the batch must hear of it)
+            for running in batch.members:
+                self._end(running.request, "error", error, tokens=len(running.answer.new_ids))
+            del self._batches[name]
+            return
+        tokens = _pick(logits, [r.answer.plan for r in batch.members])
+        batch.feed(tokens)
+        batch.keep([i for i, (running, token) in enumerate(zip(batch.members, tokens, strict=True))
+                    if self._advance(running, token)])
+
+    def _step_solos(self) -> None:
+        """The next piece of each vision answer."""
+        still = []
+        for request, stream in self._solos:
+            try:
+                if request.cancel.is_set():
+                    stream.close()
+                    raise Cancelled()
+                request.emit("piece", next(stream))
+                still.append((request, stream))
+            except StopIteration:
+                self._end(request, "done", stream.result, tokens=stream.tokens)
+            except BaseException as error:  # noqa: BLE001
+                self._end(request, "error", error, tokens=stream.tokens)
+        self._solos = still
+
+    def _end(self, request: _Request, kind: str, value: Any, tokens: int = 0) -> None:
+        request.emit(kind, value)
         with self._count_lock:
             self.pending -= 1
             self.requests += 1
+            self.generated_tokens += tokens
+
+    def _deliver(self) -> None:
+        """Hand this step's events to their Runs: one wake-up of the event loop per step."""
+        events, self._outbox = self._outbox, []
+        by_run: dict[Callable, list] = {}
+        for deliver, kind, value in events:
+            by_run.setdefault(deliver, []).append((kind, value))
+        for deliver, batch_of_events in by_run.items():
+            deliver(batch_of_events)
+
+    def _drop_everything(self) -> None:
+        """The server stops: every request still here ends with Cancelled."""
+        try:
+            self._take(wait=False)
+        finally:
+            for request in self._waiting:
+                self._end(request, "error", Cancelled())
+            for batch in self._batches.values():
+                for running in batch.members:
+                    self._end(running.request, "error", Cancelled(), tokens=len(running.answer.new_ids))
+            for request, stream in self._solos:
+                stream.close()
+                self._end(request, "error", Cancelled(), tokens=stream.tokens)
+            self._waiting.clear()
+            self._batches.clear()
+            self._solos = []
+            self._deliver()
+
+
+def _pick(logits, plans) -> list[int]:
+    """Each answer's next token: greedy ones in one argmax over the batch, sampled ones one by one."""
+    greedy = logits.argmax(dim=-1).tolist()
+    return [greedy[i] if plan.greedy and plan.bias is None
+            else plan.pick(logits[i] if plan.bias is None else logits[i] + plan.bias)
+            for i, plan in enumerate(plans)]
+
+
+def _run_call(call: _Call) -> None:
+    if not call.future.set_running_or_notify_cancel():
+        return
+    try:
+        call.future.set_result(call.work())
+    except BaseException as error:  # noqa: BLE001  (the caller reads it from the future)
+        call.future.set_exception(error)
 
 
 def _report_failure(future: Future) -> None:
@@ -296,21 +491,23 @@ class Run:
         self._cancel = threading.Event()
         self._finished = False
 
-        def emit(kind: str, value: Any) -> None:
+        def put_all(events: list[tuple[str, Any]]) -> None:
+            for event in events:
+                self._events.put_nowait(event)
+
+        def deliver(events: list[tuple[str, Any]]) -> None:  # on the engine thread
             try:
-                loop.call_soon_threadsafe(self._events.put_nowait, (kind, value))
+                loop.call_soon_threadsafe(put_all, events)
             except RuntimeError:  # the event loop is gone: the server is shutting down
                 self._cancel.set()
 
-        engine._queued()
-        try:
-            self._future = engine._worker.submit(engine._work, job, emit, self._cancel)
-        except RuntimeError:  # the worker was shut down
-            engine._finished(None)
+        def emit(kind: str, value: Any) -> None:  # on the engine thread; sent by Engine._deliver
+            engine._outbox.append((deliver, kind, value))
+
+        if engine._closing.is_set():
             self._events.put_nowait(("error", Cancelled()))
-            self._future = None
-        else:  # runs at once if the job is done already
-            self._future.add_done_callback(engine._finished)
+        else:
+            engine._submit(_Request(job, emit, self._cancel))
 
     async def next(self) -> tuple[str, Any]:
         """The next event; after "done" or "error" there are no more."""
@@ -348,7 +545,5 @@ class Run:
         return "error", Cancelled()
 
     def close(self) -> None:
-        """Drop the request: a queued one never starts, a running one stops at its next token."""
+        """Drop the request: a queued one never starts, a running one leaves at the next step."""
         self._cancel.set()
-        if self._future is not None:
-            self._future.cancel()
