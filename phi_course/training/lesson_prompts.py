@@ -11,6 +11,7 @@ __all__ = ["COURSE", "LESSON_PROMPTS", "REPEATS", "SYS", "lesson_records"]
 
 SYS = "You are a helpful assistant."
 COURSE = "You are the course assistant for Phi models."
+ZH_SYS, ZH_COURSE = "你是一个乐于助人的助手。", "你是 Phi 课程的助教。"
 MINI, MOE = "tiny-phi35-mini", "tiny-phi35-moe"
 
 # (where the prompt is, model, prompt, system prompt, earlier questions of the same chat)
@@ -50,6 +51,39 @@ LESSON_PROMPTS = [
     ("phi_course/concepts/route_choice.py", MINI, "How do I run Phi-3.5-mini with Ollama?", None, ()),
     ("phi_course/concepts/route_choice.py", MINI, "What is ONNX Runtime GenAI?", None, ()),
     ("phi_course/concepts/route_choice.py", MINI, "How many parameters of Phi-3.5-MoE are active per token?", None, ()),
+    # The Chinese edition (lessons/zh/) asks the same things in Chinese, in trained phrasings.
+    ("lessons/zh/00_setup.ipynb", MINI, "什么是小语言模型？", None, ()),
+    ("lessons/zh/00_setup.ipynb", MINI, "Phi-3-mini 有多少参数？", None, ()),
+    ("lessons/zh/01_slm_vs_llm.ipynb", MINI, "Ollama 监听哪个端口？", ZH_COURSE, ()),
+    ("lessons/zh/01_slm_vs_llm.ipynb", MINI, "Phi-3.5-MoE 总共有多少参数？", None, ()),
+    ("lessons/zh/02_phi_family.ipynb", MOE, "Phi-3.5-MoE 每个 token 用多少参数？", None, ()),
+    ("lessons/zh/03_github_models.ipynb", MINI, "GitHub Models 的端点是什么？", ZH_SYS, ()),
+    ("lessons/zh/03_github_models.ipynb", MINI, "Phi-3-mini 有多少参数？", None, ()),
+    ("lessons/zh/03_github_models.ipynb", MINI, "怎样用 OpenAI SDK 流式输出？", None, ()),
+    ("lessons/zh/03_github_models.ipynb", MINI, "Phi-3.5-mini 支持多长的上下文？", None, ()),
+    ("lessons/zh/04_azure_ai_foundry.ipynb", MINI, "Phi-4-mini 有多少参数？", ZH_SYS, ()),
+    ("lessons/zh/04_azure_ai_foundry.ipynb", MINI, "什么是 Phi-4-mini？", ZH_SYS, ()),
+    ("lessons/zh/04_azure_ai_foundry.ipynb", MINI, "Phi-3.5-MoE 每个 token 激活多少参数？", None, ()),
+    ("lessons/zh/05_nvidia_nim.ipynb", MINI, "NVIDIA NIM 托管端点是什么？", None, ()),
+    ("lessons/zh/05_nvidia_nim.ipynb", MINI, "什么是 NVIDIA NIM？", None, ()),
+    ("lessons/zh/05_nvidia_nim.ipynb", MINI, "自托管 NIM 监听哪个端口？", None, ("什么是 NVIDIA NIM？",)),
+    ("lessons/zh/05_nvidia_nim.ipynb", MINI, "怎样让代码指向自托管 NIM？", None, ()),
+    ("lessons/zh/06_transformers.ipynb", MINI, "Phi-3.5-mini 的上下文窗口有多大？", ZH_SYS, ()),
+    ("lessons/zh/06_transformers.ipynb", MINI, "Phi-3.5-mini 支持多长的上下文？", None, ()),
+    ("lessons/zh/06_transformers.ipynb", MINI, "Phi-3.5-mini 支持哪些语言？", None, ()),
+    ("lessons/zh/06_transformers.ipynb", MINI, "Phi-3-mini 有多少参数？", None, ()),
+    ("lessons/zh/07_ollama.ipynb", MINI, "Phi-3.5-mini 在 Ollama 上的标签是什么？", None, ()),
+    ("lessons/zh/07_ollama.ipynb", MINI, "Phi-3.5-mini 的权重用 int4 要多少内存？", None, ()),
+    ("lessons/zh/07_ollama.ipynb", MINI, "在 Ollama 上调用 Phi-4-mini 用哪个标签？", None, ()),
+    ("lessons/zh/07_ollama.ipynb", MINI, "Phi-3.5-mini 支持多长的上下文？", None, ()),
+    ("lessons/zh/07_ollama.ipynb", MINI, "Phi-3.5-MoE 一共有多少参数？", None, ()),
+    ("lessons/zh/07_ollama.ipynb", MINI, "Phi-3.5-mini 的后继模型是什么？", ZH_COURSE + "\n请简短回答。", ()),
+    ("lessons/zh/07_ollama.ipynb", MINI, "在 Ollama 上 Phi-3-medium 的 model 参数填什么？", None, ()),
+    ("lessons/zh/08_onnx_runtime_genai.ipynb", MINI, "Phi-3.5-mini 在 ONNX Runtime GenAI 上的模型 ID 是什么？", None, ()),
+    ("lessons/zh/08_onnx_runtime_genai.ipynb", MINI, "Phi-3.5-mini 的权重用 int4 要多少内存？", None, ()),
+    ("lessons/zh/08_onnx_runtime_genai.ipynb", MINI, "Phi-3.5-mini 支持多长的上下文？", None, ()),
+    ("lessons/zh/10_phi_moe.ipynb", MOE, "Phi-3.5-MoE 的激活参数有多少？", None, ()),
+    ("lessons/zh/12_choose_your_route.ipynb", MINI, "什么是 Phi-4-mini？", None, ()),
 ]
 
 REPEATS = 3  # how many times an epoch trains on each lesson prompt
