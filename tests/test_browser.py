@@ -192,6 +192,7 @@ def watch_live_loss_plot(run: Run, nb: Notebook) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.browser
 @pytest.mark.parametrize("edition", editions())
 def test_widgets_work_in_jupyterlab(edition, standin, keyless, tmp_path):
     chromium = lab_page.system_chromium()
