@@ -22,7 +22,7 @@ __all__ = ["Question", "Scored", "contains", "exact_match", "normalize", "questi
            "side_by_side", "summary"]
 
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
-# Punctuation becomes a space, so "localhost:11434" still holds the word 11434.
+# Punctuation becomes a space, so "host:port" still holds the port as a word of its own.
 _PUNCTUATION = str.maketrans({c: " " for c in string.punctuation + "，。！？；：、“”‘’（）"})
 
 

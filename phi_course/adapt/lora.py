@@ -6,7 +6,7 @@ LoRA freezes the model and learns, beside chosen weight matrices W, two thin
 matrices B (d x r) and A (r x k) whose product is added to W: r is small (8 or
 16), so the adapter is a sliver of the model. Afterwards the adapter can be kept
 apart (one base model, many adapters) or merged into W (no extra cost per token).
-The same code fine-tunes Phi-4-mini-instruct on a GPU; only the model and the
+The same code fine-tunes the real Phi-4-mini on a GPU; only the model and the
 number of steps change.
 """
 
@@ -74,7 +74,7 @@ class Steps:
 
 def steps() -> Steps:
     """Training length for this run (PHI_COURSE_QUICK=1 shortens it)."""
-    return Steps(epochs=12, learning_rate=1e-2) if settings.quick() else Steps(epochs=60, learning_rate=3e-3)
+    return Steps(epochs=20, learning_rate=1e-2) if settings.quick() else Steps(epochs=60, learning_rate=3e-3)
 
 
 def heldout_questions(facts: Sequence[Fact]) -> list[tuple[str, str]]:

@@ -153,10 +153,11 @@ def load_real_causal_lm(repo_id: str, snapshot: Path):
 
     refuse_if_too_big_for_ram(repo_id, weights_bytes(snapshot))
     placement = _gpu_placement()
-    # local_files_only: the files were checked (or just downloaded); no Hub round trips.
-    tokenizer = AutoTokenizer.from_pretrained(repo_id, local_files_only=True, trust_remote_code=False)
+    # From the snapshot folder, local files only: they were checked (or just downloaded), so no
+    # Hub round trips, not even the look for an adapter that transformers makes when peft is there.
+    tokenizer = AutoTokenizer.from_pretrained(snapshot, local_files_only=True, trust_remote_code=False)
     model = AutoModelForCausalLM.from_pretrained(
-        repo_id,
+        snapshot,
         dtype="auto",
         attn_implementation="sdpa",  # flash-attn is often missing; sdpa ships with torch
         trust_remote_code=False,
@@ -164,6 +165,8 @@ def load_real_causal_lm(repo_id: str, snapshot: Path):
         **placement,
     )
     model.eval()
+    model.name_or_path = model.config._name_or_path = repo_id  # say where it is from, not the cache path
+    tokenizer.name_or_path = repo_id
     return model, tokenizer
 
 
