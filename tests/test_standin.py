@@ -25,6 +25,7 @@ from azure.ai.inference.models import SystemMessage, UserMessage
 from azure.core.credentials import AzureKeyCredential
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 
+from phi_course import settings
 from phi_course.local import embedded, generation
 from phi_course.standin import HEADER, launcher
 from phi_course.standin.engine import served_models
@@ -40,10 +41,8 @@ TOKENS = 24
 def one_thread():
     """Generate here with one torch thread, as the stand-in does: the same arithmetic on both
     sides, and (for models this small) several times faster than two threads."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+    with settings.torch_threads(1):
+        yield
 
 
 @pytest.fixture(scope="module")

@@ -15,8 +15,8 @@ from concurrent.futures import ThreadPoolExecutor
 import ollama
 import openai
 import pytest
-import torch
 
+from phi_course import settings
 from phi_course.local import embedded, generation
 from phi_course.standin import launcher
 from phi_course.standin.batch import Batch, read_prompt
@@ -34,10 +34,8 @@ def chat(question: str) -> list[dict]:
 @pytest.fixture(scope="module", autouse=True)
 def one_thread():
     """One torch thread here, as in the stand-in: the same arithmetic on both sides."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+    with settings.torch_threads(1):
+        yield
 
 
 @pytest.fixture(scope="module")
