@@ -21,12 +21,14 @@ from pathlib import Path
 import torch
 
 from phi_course.local.embedded import EMBEDDED, load
+from phi_course.training.architectures import SPECS
 from phi_course.training.dataset import all_facts, heldout_conversations, heldout_records, phrasings
 from phi_course.training.facts import LANGS, has_cjk
-from phi_course.training.tokenizer import chat_prompt
+from phi_course.training.skills import heldout_reading, heldout_tool_questions
+from phi_course.training.tokenizer import CALL_END, CALL_START, chat_prompt
 
-__all__ = ["BATCH_SIZE", "Score", "eval_questions", "evaluate", "evaluate_all", "format_table", "generate_answers",
-           "is_correct", "print_table"]
+__all__ = ["BATCH_SIZE", "Score", "eval_questions", "evaluate", "evaluate_all", "evaluate_skills", "format_table",
+           "generate_answers", "generate_chats", "is_correct", "parse_call", "print_table"]
 
 BATCH_SIZE = 64
 
@@ -86,6 +88,60 @@ def generate_answers(model, tokenizer, questions: list[str], max_new_tokens: int
                              eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id)
         answers += tokenizer.batch_decode(out[:, batch["input_ids"].shape[1]:], skip_special_tokens=True)
     return [a.strip() for a in answers]
+
+
+@torch.inference_mode()
+def generate_chats(model, tokenizer, chats: list[dict], max_new_tokens: int = 64,
+                   batch_size: int = BATCH_SIZE) -> list[str]:
+    """Greedy answers to whole chats ({messages, tools}), special tokens kept (a tool call is made of them)."""
+    answers = []
+    for i in range(0, len(chats), batch_size):
+        prompts = [tokenizer.apply_chat_template(c["messages"], tools=c.get("tools"), tokenize=False,
+                                                 add_generation_prompt=True) for c in chats[i:i + batch_size]]
+        batch = tokenizer(prompts, return_tensors="pt", padding=True, padding_side="left",
+                          add_special_tokens=False)
+        out = model.generate(**batch, max_new_tokens=max_new_tokens, do_sample=False,
+                             eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id)
+        answers += [a.replace(tokenizer.eos_token, "").replace(tokenizer.pad_token, "").strip()
+                    for a in tokenizer.batch_decode(out[:, batch["input_ids"].shape[1]:])]
+    return answers
+
+
+def parse_call(answer: str) -> tuple[str, dict] | None:
+    """(name, arguments) of the one tool call an answer makes, or None if it makes none or an unreadable one."""
+    import json
+
+    if not answer.startswith(CALL_START) or CALL_END not in answer:
+        return None
+    try:
+        calls = json.loads(answer[len(CALL_START):answer.index(CALL_END)])
+        return calls[0]["name"], calls[0]["arguments"]
+    except (ValueError, LookupError, TypeError):
+        return None
+
+
+def evaluate_skills(model_name: str, lang: str, path: Path | None = None) -> list[Score]:
+    """Held-out scores of the two skills (phi_course/training/skills.py): reading a passage (the key in
+    the answer, in the asked language) and calling a tool (the right name and arguments)."""
+    model, tokenizer = _load(model_name, path)
+    reading = heldout_reading(lang)
+    answers = generate_chats(model, tokenizer, reading)
+    read = Score(f"{model_name} reading", lang, 0, len(reading))
+    for row, answer in zip(reading, answers, strict=True):
+        if is_correct(answer, row["key"], lang):
+            read.correct += 1
+        else:
+            read.misses.append({"question": row["messages"][-1]["content"], "answer": answer, "key": row["key"]})
+    asked = heldout_tool_questions(lang)
+    calls = generate_chats(model, tokenizer, asked)
+    tool = Score(f"{model_name} tool calls", lang, 0, len(asked))
+    for row, answer in zip(asked, calls, strict=True):
+        if parse_call(answer) == (row["name"], row["arguments"]):
+            tool.correct += 1
+        else:
+            tool.misses.append({"question": row["messages"][-1]["content"], "answer": answer,
+                                "key": [row["name"], row["arguments"]]})
+    return [read, tool]
 
 
 def _load(model_name: str, path: Path | None):
@@ -152,4 +208,9 @@ def print_table(only: str | None = None, limit: int | None = None, one_phrasing:
     heldout = evaluate_all(only, limit, False, models_path, heldout=True)
     print("\nHeld-out paraphrases and follow-ups (never trained on):")
     print(format_table(heldout))
-    return trained + heldout
+    names = [only] if only else list(EMBEDDED)
+    skills = [score for name in names for lang in SPECS[name].langs
+              for score in evaluate_skills(name, lang, models_path / name if models_path else None)]
+    print("\nSkills, held out: reading a passage in the prompt, calling the course's tools:")
+    print(format_table(skills))
+    return trained + heldout + skills

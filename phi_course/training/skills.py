@@ -1,0 +1,312 @@
+"""Two skills the embedded models learn beside the course's facts: reading a passage, calling a tool.
+
+Introduced in lessons/13_make_it_yours.ipynb (retrieval and tool calls); trained by
+phi_course.training.train with the facts.
+
+Reading: a short passage of made-up notes ("The club's wiki is called tavio.") and a
+question about one of them, in the prompt layout phi_course.adapt.retrieval writes;
+the answer is the sentence that answers it, copied. Names, people and numbers are
+drawn at random every epoch, so the only way to be right is to read the passage: a
+model that learns this answers from notes it has never seen.
+
+Tool calls: with the course's tools offered (phi_course.adapt.tools, in Phi-4-mini's
+layout: phi_course.training.tokenizer), a question a tool answers gets a call with
+the right arguments; once the tool's result is in the chat, the answer is written from
+it; a question no tool answers gets a plain answer.
+
+Everything here is generated; `heldout_reading` and `heldout_tool_questions` use
+phrasings and combinations training never draws, for `make eval-models`.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import dataclass
+
+from phi_course import catalog, route_table
+from phi_course.adapt import tools
+from phi_course.adapt.retrieval import messages_with
+
+__all__ = ["HELDOUT_COMBINATION", "READING_PER_EPOCH", "TOOL_KINDS_PER_EPOCH", "TOOL_PLAIN_PER_EPOCH", "call_text", "heldout_reading",
+           "heldout_tool_questions", "reading_records", "skill_records", "tool_records"]
+
+READING_PER_EPOCH = 300  # reading records per language per epoch, fresh each epoch
+TOOL_PLAIN_PER_EPOCH = 30  # questions no tool answers, asked with the tools offered
+TOOL_KINDS_PER_EPOCH = 2  # of the four things asked about each model (a tool prompt is long: ~250 tokens)
+# Never drawn in training, so that lesson 13's own note (the lab's GPU server) is read, not remembered.
+HELDOUT_COMBINATION = {"en": ("lab", "GPU server"), "zh": ("实验室", "GPU 服务器")}
+# Names lessons and tests use as answers a model must read: never drawn here.
+RESERVED_NAMES = {"heron", "kestrel", "okafor", "dana"}
+
+_SYLLABLES = [c + v for c in "bdfgklmnprstvz" for v in "aeiou"]
+_WORDS = {
+    "en": {
+        "org": ["lab", "team", "club", "library", "studio", "clinic", "office", "school", "shop", "project",
+                "department", "startup"],
+        "thing": ["GPU server", "build machine", "wiki", "chat room", "mailing list", "test cluster", "printer",
+                  "shared drive", "robot", "database", "laptop pool", "meeting room"],
+        "first": ["Li", "Omar", "Sara", "Ken", "Mia", "Ravi", "Ana", "Tom", "Yuki", "Lena", "Joao", "Ines"],
+        "last": ["Chen", "Garcia", "Novak", "Ito", "Singh", "Brown", "Rossi", "Kim", "Haddad", "Mensah"],
+        "event": ["reading group", "team meeting", "seminar", "code review", "lab meeting", "demo day",
+                  "journal club", "stand-up"],
+        "day": ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"],
+        "service": ["model server", "dashboard", "proxy", "API", "notebook server"],
+        "project": ["report", "project", "essay", "poster", "thesis draft", "review"],
+        "month": ["January", "February", "March", "April", "May", "June", "July", "August", "September",
+                  "October", "November", "December"],
+        "preface": ["", "", "Notes, {month}.", "From the {org} wiki:", "Minutes of the {event}.", "Reminder:"],
+    },
+    "zh": {
+        "org": ["实验室", "团队", "社团", "图书馆", "工作室", "诊所", "办公室", "学校", "小组", "项目组"],
+        "thing": ["GPU 服务器", "构建机器", "维基", "聊天群", "邮件列表", "测试集群", "打印机", "共享盘", "机器人",
+                  "数据库"],
+        "first": ["芳", "明", "伟", "洋", "静", "帆", "磊", "丽", "杰", "敏"],
+        "last": ["王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴"],
+        "event": ["读书会", "组会", "研讨会", "代码评审", "演示日", "周会"],
+        "day": ["一", "二", "三", "四", "五", "六"],
+        "service": ["模型服务器", "仪表盘", "代理", "接口"],
+        "project": ["报告", "项目", "论文初稿", "海报", "课程作业"],
+        "month": [f"{m} 月" for m in range(1, 13)],
+        "preface": ["", "", "{month}的笔记。", "摘自{org}维基：", "{event}纪要。", "提醒："],
+    },
+}
+# (the fact as the passage states it, the questions that ask for it, the slot that answers)
+_RELATIONS = {
+    "en": [
+        ("The {org}'s {thing} is called {name}.",
+         ["What is the {org}'s {thing} called?", "What is the name of the {org}'s {thing}?",
+          "What do we call the {org}'s {thing}?"], "name"),
+        ("{person} looks after the {org}'s {thing}.",
+         ["Who looks after the {org}'s {thing}?", "Who is in charge of the {org}'s {thing}?"], "person"),
+        ("The {event} meets on {day}s.", ["When does the {event} meet?", "On which day is the {event}?"], "day"),
+        ("The {event} is in room {room}.", ["Where is the {event}?", "Which room is the {event} in?"], "room"),
+        ("The {org}'s {thing} has {memory} of memory.", ["How much memory does the {org}'s {thing} have?"], "memory"),
+        ("The {org}'s {service} listens on port {port}.",
+         ["Which port does the {org}'s {service} listen on?", "What port is the {org}'s {service} on?"], "port"),
+        ("The {project} is due on {date}.", ["When is the {project} due?", "What is the deadline for the {project}?"],
+         "date"),
+    ],
+    "zh": [
+        ("{org}的{thing}叫 {name}。", ["{org}的{thing}叫什么？", "{org}的{thing}的名字是什么？"], "name"),
+        ("{person}负责{org}的{thing}。", ["谁负责{org}的{thing}？", "{org}的{thing}归谁管？"], "person"),
+        ("{event}每周{day}开。", ["{event}哪天开？", "{event}在星期几？"], "day"),
+        ("{event}在 {room} 房间。", ["{event}在哪个房间？", "{event}在哪里开？"], "room"),
+        ("{org}的{thing}有 {memory} 内存。", ["{org}的{thing}有多少内存？"], "memory"),
+        ("{org}的{service}监听端口 {port}。", ["{org}的{service}监听哪个端口？"], "port"),
+        ("{project}的截止日期是 {date}。", ["{project}什么时候截止？", "{project}的截止日期是哪天？"], "date"),
+    ],
+}
+# Asked only by the held-out set.
+_HELDOUT_QUESTIONS = {
+    "en": {"name": "Tell me the name of the {org}'s {thing}.", "person": "Who takes care of the {org}'s {thing}?",
+           "port": "On which port does the {org}'s {service} run?"},
+    "zh": {"name": "请告诉我{org}的{thing}的名字。", "person": "{org}的{thing}由谁照看？",
+           "port": "{org}的{service}用的是哪个端口？"},
+}
+
+
+def _name(rng: random.Random) -> str:
+    while True:
+        name = "".join(rng.choice(_SYLLABLES) for _ in range(rng.choice((2, 2, 3))))
+        if name not in RESERVED_NAMES:
+            return name
+
+
+def _slots(lang: str, rng: random.Random, org_thing: tuple[str, str] | None = None) -> dict[str, str]:
+    words = _WORDS[lang]
+    while True:
+        org, thing = org_thing or (rng.choice(words["org"]), rng.choice(words["thing"]))
+        if org_thing or (org, thing) != HELDOUT_COMBINATION[lang]:
+            break
+    first, last = rng.choice(words["first"]), rng.choice(words["last"])
+    month = rng.randrange(1, 13)
+    return {
+        "org": org, "thing": thing, "name": _name(rng),
+        "person": f"{last}{first}" if lang == "zh" else f"{first} {last}",
+        "event": rng.choice(words["event"]), "day": rng.choice(words["day"]),
+        "room": f"{rng.randrange(1, 9)}.{rng.randrange(1, 40):02d}",
+        "memory": f"{rng.choice([8, 16, 24, 32, 48, 64, 80, 128])} GB", "service": rng.choice(words["service"]),
+        "port": str(rng.randrange(1024, 10000)), "project": rng.choice(words["project"]),
+        "date": (f"{month} 月 {rng.randrange(1, 29)} 日" if lang == "zh"
+                 else f"{words['month'][month - 1]} {rng.randrange(1, 29)}"),
+        "month": words["month"][month - 1],
+    }
+
+
+@dataclass(frozen=True)
+class _Reading:
+    passage: str
+    question: str
+    answer: str
+    key: str
+
+
+def _reading(lang: str, rng: random.Random, asked: dict[str, str] | None = None,
+             org_thing: tuple[str, str] | None = None) -> _Reading:
+    """A passage of 2-4 made-up facts, each about something else, and a question about one of them."""
+    relations = rng.sample(_RELATIONS[lang], rng.randint(2, 4))
+    target = rng.randrange(len(relations))
+    sentences, question, answer, key = [], "", "", ""
+    for i, (fact, questions, slot) in enumerate(relations):
+        slots = _slots(lang, rng, org_thing if i == target else None)
+        sentence = fact.format(**slots)
+        sentences.append(sentence)
+        if i == target:
+            template = (asked or {}).get(slot) or rng.choice(questions)
+            question, answer, key = template.format(**slots), sentence, slots[slot]
+    preface = rng.choice(_WORDS[lang]["preface"]).format(**_slots(lang, rng))
+    joiner = "" if lang == "zh" else " "
+    passage = joiner.join(([preface] if preface else []) + sentences)
+    return _Reading(passage, question, answer, key)
+
+
+def reading_records(langs: tuple[str, ...], rng: random.Random, per_lang: int = READING_PER_EPOCH) -> list[dict]:
+    """Fresh reading records: {lang, messages, answer, key} (messages as retrieval.messages_with writes them)."""
+    records = []
+    for lang in langs:
+        for _ in range(per_lang):
+            r = _reading(lang, rng)
+            records.append({"lang": lang, "skill": "reading", "messages": messages_with(r.question, r.passage),
+                            "answer": r.answer, "key": r.key})
+    return records
+
+
+def heldout_reading(lang: str, count: int = 60, seed: int = 999) -> list[dict]:
+    """Reading questions training never asks: held-out wordings, and the held-out org and thing."""
+    rng = random.Random(seed)
+    records = []
+    for i in range(count):
+        asked = _HELDOUT_QUESTIONS[lang] if i % 2 else None
+        org_thing = HELDOUT_COMBINATION[lang] if i % 3 == 0 else None
+        r = _reading(lang, rng, asked, org_thing)
+        records.append({"lang": lang, "skill": "reading", "messages": messages_with(r.question, r.passage),
+                        "key": r.key})
+    return records
+
+
+# --------------------------------------------------------------------------- tool calls
+
+_ROUTES = {name: facts.label.split(" (")[0] for name, facts in route_table.ROUTES.items() if name != "custom"}
+_TOOL_QUESTIONS = {
+    "en": {
+        "card": ["Look up {model} in the catalog.", "Use the catalog to describe {model}.",
+                 "Show me the card of {model}.", "What does the catalog say about {model}?"],
+        "params": ["How many parameters does {model} have? Check the catalog.",
+                   "Look up the parameter count of {model}.", "Use the tool: how big is {model}?"],
+        "context": ["Look up the context length of {model}.", "What context does {model} support? Use the catalog.",
+                    "Check how many tokens {model} can read."],
+        "released": ["When was {model} released? Look it up.", "Check the release month of {model}.",
+                     "Use the catalog: when did {model} come out?"],
+        "route": ["Is {route} still live?", "Check the status of {route}.", "Can I still use {route}? Look it up.",
+                  "Look up whether {route} works today."],
+    },
+    "zh": {
+        "card": ["在目录里查一下 {model}。", "查看 {model} 的模型卡。", "目录里关于 {model} 写了什么？",
+                 "用目录工具介绍一下 {model}。"],
+        "params": ["{model} 有多少参数？查一下目录。", "查一下 {model} 的参数量。", "用工具查：{model} 有多大？"],
+        "context": ["查一下 {model} 的上下文长度。", "{model} 支持多长的上下文？用目录查。", "查查 {model} 能读多少词元。"],
+        "released": ["{model} 是什么时候发布的？查一下。", "查一下 {model} 的发布月份。", "用目录查：{model} 何时推出？"],
+        "route": ["{route} 现在还能用吗？", "查一下 {route} 的状态。", "{route} 还在服务吗？查一下。",
+                  "查查 {route} 今天是否可用。"],
+    },
+}
+_HELDOUT_TOOL_QUESTIONS = {
+    "en": {"card": "Fetch the catalog entry for {model}.", "params": "Check the size of {model} in the catalog.",
+           "route": "Find out if {route} is still running."},
+    "zh": {"card": "帮我调出 {model} 的目录条目。", "params": "在目录里核对一下 {model} 的规模。",
+           "route": "看看 {route} 是否还在运行。"},
+}
+_TOOL_ANSWERS = {
+    "en": {
+        "card": "{model}: {parameters} parameters, context {context}, released {released}.",
+        "params": "{model} has {parameters} parameters.",
+        "params_moe": "{model} has {parameters} parameters, {active_parameters} of them active per token.",
+        "context": "{model} reads up to {context} tokens.",
+        "released": "{model} was released in {released}.",
+        "retired": "{route} was retired on {since}; use {successor} instead.",
+        "live": "{route} is live (checked {checked}).",
+    },
+    "zh": {
+        "card": "{model}：{parameters} 参数，上下文 {context}，{released} 发布。",
+        "params": "{model} 有 {parameters} 参数。",
+        "params_moe": "{model} 有 {parameters} 参数，每个词元激活其中 {active_parameters}。",
+        "context": "{model} 的上下文长度是 {context}。",
+        "released": "{model} 于 {released} 发布。",
+        "retired": "{route} 已于 {since} 停用，请改用 {successor}。",
+        "live": "{route} 目前可用（{checked} 核实）。",
+    },
+}
+_TOOL_SYSTEMS = [None, None, "You are the course assistant for Phi models.", "你是 Phi 课程的助教。"]
+
+
+def call_text(name: str, arguments: dict) -> str:
+    """A tool call as the model writes it (the layout of phi_course.training.tokenizer's template)."""
+    return "<|tool_call|>" + json.dumps([{"name": name, "arguments": arguments}], ensure_ascii=False) + "<|/tool_call|>"
+
+
+def _tool_answer(lang: str, kind: str, result: dict) -> str:
+    if kind == "route":
+        kind = "retired" if result["state"] == route_table.RETIRED else "live"
+    elif kind == "params" and "active_parameters" in result:
+        kind = "params_moe"
+    return _TOOL_ANSWERS[lang][kind].format(**result)
+
+
+def _offered(rng: random.Random, needed: dict) -> list[dict]:
+    """The tools a request offers: the one needed, usually with the other, in either order."""
+    offered = [needed] if rng.random() < 0.3 else rng.sample(tools.TOOLS, len(tools.TOOLS))
+    return offered
+
+
+def _tool_pair(lang: str, question: str, name: str, arguments: dict, kind: str, rng: random.Random) -> list[dict]:
+    """Two records: the call, then the answer once the tool's result is in the chat."""
+    system = rng.choice(_TOOL_SYSTEMS)
+    head = [{"role": "system", "content": system}] if system else []
+    offered = _offered(rng, tools.MODEL_CARD if name == "model_card" else tools.ROUTE_STATUS)
+    asked = head + [{"role": "user", "content": question}]
+    result = json.loads(tools.run_tool_call(name, arguments))
+    called = asked + [{"role": "assistant", "content": "", "tool_calls": [
+                          {"id": "call_0", "type": "function", "function": {"name": name, "arguments": arguments}}]},
+                      {"role": "tool", "tool_call_id": "call_0", "content": json.dumps(result, ensure_ascii=False)}]
+    return [{"lang": lang, "skill": "tool call", "messages": asked, "tools": offered,
+             "answer": call_text(name, arguments)},
+            {"lang": lang, "skill": "tool answer", "messages": called, "tools": offered,
+             "answer": _tool_answer(lang, kind, result)}]
+
+
+def tool_records(langs: tuple[str, ...], rng: random.Random, plain: list[dict] = ()) -> list[dict]:
+    """One epoch's tool records: every model and route asked one way (a call, then an answer from the
+    result), and some questions no tool answers, asked with the tools offered (`plain`: qa records)."""
+    records = []
+    for lang in langs:
+        asked = _TOOL_QUESTIONS[lang]
+        for model in catalog.FAMILY.values():
+            for kind in rng.sample(("card", "params", "context", "released"), TOOL_KINDS_PER_EPOCH):
+                question = rng.choice(asked[kind]).format(model=model.name)
+                records += _tool_pair(lang, question, "model_card", {"model": model.name}, kind, rng)
+        for route, label in _ROUTES.items():
+            for template in rng.sample(asked["route"], 2):
+                records += _tool_pair(lang, template.format(route=label), "route_status", {"route": route}, "route", rng)
+        general = [r for r in plain if r["lang"] == lang and not r["id"].startswith("catalog-")]
+        for r in rng.sample(general, min(TOOL_PLAIN_PER_EPOCH, len(general))):
+            records.append({"lang": lang, "skill": "no tool", "messages": [{"role": "user", "content": r["question"]}],
+                            "tools": _offered(rng, tools.MODEL_CARD), "answer": r["answer"]})
+    return records
+
+
+def heldout_tool_questions(lang: str) -> list[dict]:
+    """Tool questions in wordings training never uses: {lang, messages, tools, name, arguments}."""
+    asked = _HELDOUT_TOOL_QUESTIONS[lang]
+    records = [{"lang": lang, "messages": [{"role": "user", "content": asked[kind].format(model=m.name)}],
+                "tools": tools.TOOLS, "name": "model_card", "arguments": {"model": m.name}}
+               for m in catalog.FAMILY.values() for kind in ("card", "params")]
+    records += [{"lang": lang, "messages": [{"role": "user", "content": asked["route"].format(route=label)}],
+                 "tools": tools.TOOLS, "name": "route_status", "arguments": {"route": route}}
+                for route, label in _ROUTES.items()]
+    return records
+
+
+def skill_records(langs: tuple[str, ...], rng: random.Random, plain: list[dict] = ()) -> list[dict]:
+    """One epoch of both skills, in the languages a model trains on."""
+    return reading_records(langs, rng) + tool_records(langs, rng, plain)
