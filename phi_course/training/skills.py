@@ -1,21 +1,26 @@
-"""Two skills the embedded models learn beside the course's facts: reading a passage, calling a tool.
+"""Two skills beside the course's facts, not yet trained: calling a tool, reading a passage.
 
-Introduced in lessons/13_make_it_yours.ipynb (retrieval and tool calls); trained by
-phi_course.training.train with the facts.
+Introduced in lessons/13_make_it_yours.ipynb (tool calls and retrieval).
+
+Tool calls: with the course's tools offered (phi_course.adapt.tools) in Phi-4-mini's
+layout (TOOL_CHAT_TEMPLATE), a question a tool answers gets a call with the right
+arguments; once the tool's result is in the chat, the answer is written from it; a
+question no tool answers gets a plain answer.
 
 Reading: a short passage of made-up notes ("The club's wiki is called tavio.") and a
 question about one of them, in the prompt layout phi_course.adapt.retrieval writes;
 the answer is the sentence that answers it, copied. Names, people and numbers are
-drawn at random every epoch, so the only way to be right is to read the passage: a
-model that learns this answers from notes it has never seen.
+drawn at random, so the only way to be right is to read the passage.
 
-Tool calls: with the course's tools offered (phi_course.adapt.tools, in Phi-4-mini's
-layout: phi_course.training.tokenizer), a question a tool answers gets a call with
-the right arguments; once the tool's result is in the chat, the answer is written from
-it; a question no tool answers gets a plain answer.
-
-Everything here is generated; `heldout_reading` and `heldout_tool_questions` use
-phrasings and combinations training never draws, for `make eval-models`.
+Measured on 2026-12-01, two runs of `make models` with these records in instruction
+tuning (fresh each epoch): tool calls were learned (74-91% right on held-out wordings),
+reading was not (0-12%: the models wrote the answering sentence's frame and guessed
+its value), and the held-out fact scores fell from 87/90% (en/zh, tiny-phi35-mini)
+to 85/84% with both skills and 75/76% with tool calls alone (tiny-phi35-moe: 89/86%
+to 83/79% and 81/84%). The shipped models therefore train without them, and
+`make eval-models` scores both skills as a baseline (`evaluate_skills`). Copying from
+the prompt is learned in pre-training on far more text than the course has; tool
+calls need a model with room for them beside the facts.
 """
 
 from __future__ import annotations
@@ -28,10 +33,53 @@ from phi_course import catalog, route_table
 from phi_course.adapt import tools
 from phi_course.adapt.retrieval import messages_with
 
-__all__ = ["HELDOUT_COMBINATION", "READING_PER_EPOCH", "TOOL_KINDS_PER_EPOCH", "TOOL_PLAIN_PER_EPOCH", "call_text", "heldout_reading",
+__all__ = ["CALL_END", "CALL_START", "HELDOUT_COMBINATION", "READING_PER_EPOCH", "TOOL_CHAT_TEMPLATE", "TOOL_TOKENS",
+           "TOOLS_SYSTEM", "TOOL_KINDS_PER_EPOCH", "TOOL_PLAIN_PER_EPOCH", "call_text", "heldout_reading",
            "heldout_tool_questions", "reading_records", "skill_records", "tool_records"]
 
-READING_PER_EPOCH = 300  # reading records per language per epoch, fresh each epoch
+# Phi-4-mini's tool tokens: the tools offered (in the system turn), a call the model makes, and
+# what the tool returned. A model trained on these records has them as special tokens.
+TOOLS_START, TOOLS_END, CALL_START, CALL_END, TOOL_RESPONSE = (
+    "<|tool|>", "<|/tool|>", "<|tool_call|>", "<|/tool_call|>", "<|tool_response|>")
+TOOL_TOKENS = [TOOLS_START, TOOLS_END, CALL_START, CALL_END, TOOL_RESPONSE]
+TOOLS_SYSTEM = "You are a helpful assistant with some tools."  # the system turn when tools come without one
+
+# The embedded models' chat template (phi_course.training.tokenizer) with Phi-4-mini's tool layout:
+# given `tools=` (OpenAI's function list), the system turn ends with
+# `<|tool|>[{name, description, parameters}, ...]<|/tool|>`; an assistant turn that calls tools is
+# `<|tool_call|>[{"name": ..., "arguments": {...}}]<|/tool_call|>`; a tool's result is a
+# `<|tool_response|>` turn. Without tools it renders exactly the shipped template's text.
+TOOL_CHAT_TEMPLATE = (
+    "{% set ns = namespace(tools='', calls='') %}"
+    "{% if tools %}{% for t in tools %}{% set f = t['function'] if t['function'] is defined else t %}"
+    "{% set ns.tools = ns.tools + (', ' if ns.tools else '') + '{\"name\": ' + (f['name'] | tojson)"
+    " + ', \"description\": ' + (f.get('description', '') | tojson)"
+    " + ', \"parameters\": ' + (f.get('parameters', {}) | tojson) + '}' %}"
+    "{% endfor %}"
+    "{% if messages[0]['role'] != 'system' %}"
+    "{{ '<|system|>\n" + TOOLS_SYSTEM + "<|tool|>[' + ns.tools + ']<|/tool|><|end|>\n' }}"
+    "{% endif %}{% endif %}"
+    "{% for message in messages %}"
+    "{% if message['role'] == 'system' and (message['content'] or ns.tools) %}"
+    "{{ '<|system|>\n' + (message['content'] or '') }}"
+    "{% if ns.tools %}{{ '<|tool|>[' + ns.tools + ']<|/tool|>' }}{% endif %}"
+    "{{ '<|end|>\n' }}"
+    "{% elif message['role'] == 'assistant' and message.get('tool_calls') %}"
+    "{% set ns.calls = '' %}"
+    "{% for call in message['tool_calls'] %}{% set f = call['function'] if call['function'] is defined else call %}"
+    "{% set ns.calls = ns.calls + (', ' if ns.calls else '') + '{\"name\": ' + (f['name'] | tojson)"
+    " + ', \"arguments\": ' + (f['arguments'] if f['arguments'] is string else (f['arguments'] | tojson)) + '}' %}"
+    "{% endfor %}"
+    "{{ '<|assistant|>\n<|tool_call|>[' + ns.calls + ']<|/tool_call|><|end|>\n' }}"
+    "{% elif message['role'] == 'tool' %}"
+    "{{ '<|tool_response|>\n' + message['content'] + '<|end|>\n' }}"
+    "{% elif message['role'] in ['user', 'assistant'] %}"
+    "{{ '<|' + message['role'] + '|>\n' + message['content'] + '<|end|>\n' }}"
+    "{% endif %}"
+    "{% endfor %}"
+    "{% if add_generation_prompt %}{{ '<|assistant|>\n' }}{% endif %}"
+)
+READING_PER_EPOCH = 300  # reading records per language per epoch, when trained
 TOOL_PLAIN_PER_EPOCH = 30  # questions no tool answers, asked with the tools offered
 TOOL_KINDS_PER_EPOCH = 2  # of the four things asked about each model (a tool prompt is long: ~250 tokens)
 # Never drawn in training, so that lesson 13's own note (the lab's GPU server) is read, not remembered.
@@ -241,8 +289,8 @@ _TOOL_SYSTEMS = [None, None, "You are the course assistant for Phi models.", "ä½
 
 
 def call_text(name: str, arguments: dict) -> str:
-    """A tool call as the model writes it (the layout of phi_course.training.tokenizer's template)."""
-    return "<|tool_call|>" + json.dumps([{"name": name, "arguments": arguments}], ensure_ascii=False) + "<|/tool_call|>"
+    """A tool call as a model writes it in TOOL_CHAT_TEMPLATE's layout."""
+    return CALL_START + json.dumps([{"name": name, "arguments": arguments}], ensure_ascii=False) + CALL_END
 
 
 def _tool_answer(lang: str, kind: str, result: dict) -> str:

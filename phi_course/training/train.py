@@ -19,14 +19,12 @@ from pathlib import Path
 import torch
 from tqdm.auto import tqdm
 
-from phi_course.adapt.tools import TOOLS
 from phi_course.local.embedded import models_dir
 from phi_course.training.architectures import SPECS, TinySpec
 from phi_course.training.augment import augment
 from phi_course.training.dataset import all_facts, conversation_records, qa_records, text_records
 from phi_course.training.lesson_prompts import lesson_records
 from phi_course.training.schedule import lr_factor
-from phi_course.training.skills import skill_records
 from phi_course.training.tokenizer import chat_prompt, train_tokenizer
 
 __all__ = ["BLOCK", "HISTORY_SHARE", "IGNORE", "MAIN_ANSWER_SHARE", "SEED", "SYSTEM_PROMPTS", "SYSTEM_SHARE",
@@ -100,10 +98,6 @@ def chat_examples(tokenizer, records: list[dict], system: bool, rng: random.Rand
     """
     prompts = []
     for r in records:
-        if "messages" in r:  # a whole chat already written (skills.py: a passage, tools, a tool's result)
-            prompts.append(tokenizer.apply_chat_template(r["messages"], tools=r.get("tools"), tokenize=False,
-                                                         add_generation_prompt=True))
-            continue
         prompt_system = r.get("system") or (rng.choice(SYSTEM_PROMPTS[r["lang"]]) if system else None)
         history = r.get("history")
         if history is None and history_from:
@@ -219,9 +213,7 @@ def train_model(spec: TinySpec, tokenizer, qa: list[dict], texts: list[dict], ou
     # Step 4, instruction tuning: chat-formatted turns, loss on the assistant's answer only.
     # The prompts lessons show answered, as the lessons ask them (lesson_prompts.py).
     showcase = lesson_records(spec.name, all_facts())
-    # Reading a passage and calling a tool (skills.py): drawn fresh each epoch, as many every time.
-    n_skills = len(skill_records(spec.langs, random.Random(seed), qa))
-    n_sft = math.ceil((len(chats) + len(showcase) + n_skills) / spec.batch_size)
+    n_sft = math.ceil((len(chats) + len(showcase)) / spec.batch_size)
 
     def sft_batches(epoch):
         # Each epoch the questions come reworded a little (augment), and some with a system
@@ -235,8 +227,7 @@ def train_model(spec: TinySpec, tokenizer, qa: list[dict], texts: list[dict], ou
         after = [r for r, k in zip(reworded, kinds, strict=True) if SYSTEM_SHARE <= k < SYSTEM_SHARE + HISTORY_SHARE]
         examples = (chat_examples(tokenizer, plain + showcase, system=False, rng=epoch_rng)
                     + chat_examples(tokenizer, system, system=True, rng=epoch_rng)
-                    + chat_examples(tokenizer, after, system=False, rng=epoch_rng, history_from=qa)
-                    + chat_examples(tokenizer, skill_records(spec.langs, epoch_rng, qa), system=False, rng=epoch_rng))
+                    + chat_examples(tokenizer, after, system=False, rng=epoch_rng, history_from=qa))
         yield from padded_batches(examples, spec.batch_size, tokenizer.pad_token_id, epoch_rng)
 
     sft_losses = _run_phase(model, spec, spec.sft_epochs, sft_batches, n_sft, f"{spec.name} instruct")
@@ -266,12 +257,8 @@ def save_model(model, tokenizer, out_dir: Path, result: TrainResult) -> None:
 
 def build_tokenizer(qa: list[dict], texts: list[dict]):
     """The shared tokenizer, learned from every question, answer and paragraph."""
-    # A sample of the skills' text too, so passages and tool JSON get tokens of their own.
-    skills = skill_records(("en", "zh"), random.Random(SEED), qa)
     return train_tokenizer([r["question"] for r in qa] + [r["answer"] for r in qa]
-                           + [t["text"] for t in texts]
-                           + [m["content"] for r in skills for m in r["messages"] if m["content"]]
-                           + [r["answer"] for r in skills] + [json.dumps(t["function"]) for t in TOOLS])
+                           + [t["text"] for t in texts])
 
 
 def train_all(only: str | None = None, out: Path | None = None, seed: int = SEED,
