@@ -69,7 +69,7 @@ check-notebooks: install
 # lesson runs twice in one kernel, without and with keys (tests/test_canary.py); the ten slowest
 # tests are listed at the end, so a regression shows.
 test: lint check-notebooks git-filter
-	$(TEST_ENV) $(PY) -m pytest tests -n auto --dist worksteal --durations=10 -p no:cacheprovider -m "not browser" $(PYTEST_ARGS)
+	$(TEST_ENV) $(PY) -m pytest tests -n auto --dist worksteal --durations=10 -p no:cacheprovider $(PYTEST_ARGS)
 
 unit: install
 	$(TEST_ENV) $(PY) -m pytest tests $(PYTEST_ARGS)
@@ -101,8 +101,7 @@ clean:
 book: install
 	$(TEST_ENV) $(PY) tools/book/build.py
 
-# The widgets in a real browser (JupyterLab driven in the system Chromium). Not yet part of
-# `make test`: it runs whole lessons in the browser and takes several minutes on two cores.
-# Screenshots and timings in build/screenshots/.
+# The widgets in a real browser alone (JupyterLab driven in the system Chromium; `make test` runs it
+# too). Screenshots and timings in build/screenshots/.
 browser: install
 	$(TEST_ENV) $(PY) -m pytest tests/test_browser.py -p no:cacheprovider $(PYTEST_ARGS)

@@ -31,14 +31,35 @@ def system_chromium() -> str | None:
     return next((path for name in CHROMIUM_NAMES if (path := shutil.which(name))), None)
 
 
+def is_loopback(url: str) -> bool:
+    """True for an address on this machine (JupyterLab's own pages and files)."""
+    from urllib.parse import urlsplit
+
+    return urlsplit(url).hostname in ("127.0.0.1", "localhost", "::1")
+
+
 @dataclass
 class Console:
-    """Every error the page reported: console.error calls and uncaught exceptions."""
+    """Every error the page reported: console.error calls and uncaught exceptions.
+
+    Pictures from the web (the lessons' Colab badges) cannot load on a machine offline, and the
+    browser reports each as a console error; those are kept apart in `offline`, not failures.
+    """
 
     errors: list[str] = field(default_factory=list)
+    offline: list[str] = field(default_factory=list)
+
+    def _console(self, message) -> None:
+        if message.type != "error":
+            return
+        url = (message.location or {}).get("url", "")
+        if message.text.startswith("Failed to load resource") and url and not is_loopback(url):
+            self.offline.append(url)
+        else:
+            self.errors.append(f"{message.text} ({url})" if url else message.text)
 
     def watch(self, page: Page) -> None:
-        page.on("console", lambda message: message.type == "error" and self.errors.append(message.text))
+        page.on("console", self._console)
         page.on("pageerror", lambda error: self.errors.append(f"uncaught: {error}"))
 
 

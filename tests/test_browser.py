@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from phi_course.i18n import _catalog
 from tests import lab_page, lab_server
 from tests.lab_page import Notebook, wait_for_change, widget_error_text
 
@@ -57,6 +58,10 @@ class Run:
         # Not checked here: a lesson marked modified on open. JupyterLab marks it a moment after
         # the kernel connects, so a check at open passes or fails by timing (seen both ways).
         return Notebook(self.page, self.lab.page_url(path), self.lab.root / path)
+
+    def says(self, message: str) -> str:
+        """What the widgets show for `message` in this edition (labels follow the lesson's language)."""
+        return _catalog(self.edition).gettext(message)
 
     def shot(self, name: str, target=None) -> None:
         SHOTS.mkdir(parents=True, exist_ok=True)
@@ -126,9 +131,9 @@ def use_compare(run: Run, nb: Notebook) -> None:
     before = table.inner_text()
     prompt = "What is a small language model?"
     out.locator(".widget-textarea textarea").fill(prompt)
-    out.locator(".widget-button", has_text="Run").click()
+    out.locator(".widget-button", has_text=run.says("Run")).click()
     wait_for_change(table.inner_text, before, "the results table after pressing Run", timeout_s=120)
-    status = out.locator(".widget-html-content").filter(has_text="done")
+    status = out.locator(".widget-html-content").filter(has_text=run.says("done"))
     status.first.wait_for()
     for i in range(outputs.count() - 1):
         answer = outputs.nth(i).inner_text().strip()
@@ -144,19 +149,22 @@ def use_chat_box(run: Run, nb: Notebook) -> None:
     out = nb.output(cell)
     transcript, status = out.locator(".widget-output").first, out.locator(".widget-html-content").last
     turns = status.inner_text()
-    out.locator(".widget-text input").fill("What does NIM stand for?")
-    out.locator(".widget-button", has_text="Send").click()
+    question = "What does NIM stand for?"
+    out.locator(".widget-text input").fill(question)
+    out.locator(".widget-button", has_text=run.says("Send")).click()
     wait_for_change(status.inner_text, turns, "the chat status after Send", timeout_s=120)
-    assert "You: What does NIM stand for?" in transcript.inner_text(), "the message is not in the transcript"
-    wait_for_change(status.inner_text, "thinking…", "the chat status while the reply streams", timeout_s=120)
-    assert "3 turn" in status.inner_text(), f"the chat did not count the third turn: {status.inner_text()!r}"
+    assert run.says("You: {question}").format(question=question) in transcript.inner_text(), \
+        "the message is not in the transcript"
+    wait_for_change(status.inner_text, run.says("thinking…"), "the chat status while the reply streams", timeout_s=120)
+    counted = run.says("{turns} turn(s) · first token after {seconds:.2f} s").split("{seconds")[0].format(turns=3)
+    assert status.inner_text().startswith(counted), f"the chat did not count the third turn: {status.inner_text()!r}"
     run.shot("05-chat-box", cell)
-    out.locator(".widget-button", has_text="Clear").click()
+    out.locator(".widget-button", has_text=run.says("Clear")).click()
     deadline = time.monotonic() + 60
     while transcript.inner_text().strip():
         assert time.monotonic() < deadline, "Clear left the transcript as it was"
         time.sleep(0.1)
-    assert status.inner_text() == "cleared"
+    assert status.inner_text() == run.says("cleared")
 
 
 # The lesson, the code that makes its widget, how a learner uses it, and what proves it is drawn.
