@@ -27,10 +27,9 @@ from pydantic import BaseModel, ConfigDict, Field, with_config
 from typing_extensions import NotRequired, TypedDict
 
 from phi_course import __version__
-from phi_course.local.tool_text import CALL_START
 from phi_course.standin import engine as eng
 from phi_course.standin import models, tools_api
-from phi_course.standin.body import SEED, Allowed, api_router, parse
+from phi_course.standin.body import SEED, Allowed, InvalidField, api_router, parse
 
 __all__ = ["ChatRequest", "GenerateRequest", "Message", "ModelRequest", "OllamaRequest", "Options", "ROLES",
            "VERSION", "chat", "error_response", "generate", "ollama_error", "pull", "root", "router", "running",
@@ -51,6 +50,8 @@ def error_response(error: BaseException) -> JSONResponse:
         return ollama_error(404, f"model {error.requested!r} not found. {_served_hint(error.served)}")
     if generation is not None and isinstance(error, generation.ContextLengthError):
         return ollama_error(400, str(error))
+    if isinstance(error, InvalidField) and error.field not in str(error):  # Ollama's errors have no field of their own
+        return ollama_error(400, f"{error.field}: {error}")
     if isinstance(error, ValueError):
         return ollama_error(400, str(error))
     if isinstance(error, eng.Cancelled):
@@ -244,7 +245,7 @@ def _capabilities(card: eng.ModelCard) -> list[str]:
     """What Ollama lists for a model: vision for the vision model, tools where the template lays tools out."""
     if models.serves(card.name):
         return ["completion", "vision"]
-    return ["completion", "tools"] if CALL_START in card.chat_template else ["completion"]
+    return ["completion", "tools"] if tools_api.lays_out_tools(card.chat_template) else ["completion"]
 
 
 @router.post("/api/pull")
@@ -304,12 +305,10 @@ async def _answer(request: Request, body: OllamaRequest, job: eng.Job, *, chat: 
     started = time.perf_counter()
     engine = request.app.state.engine
 
-    def line(text: str, done: bool = False, calls=None, **extra) -> dict[str, Any]:
+    def line(text: str, done: bool = False, call: str | None = None, **extra) -> dict[str, Any]:
         out: dict[str, Any] = {"model": body.model, "created_at": _now()}
         if chat:
-            out["message"] = {"role": "assistant", "content": text}
-            if calls:
-                out["message"]["tool_calls"] = tools_api.ollama_calls(calls)
+            out["message"] = tools_api.ollama_message(text, call, job.tools)
         else:
             out["response"] = text
         out["done"] = done
@@ -347,10 +346,8 @@ async def _answer(request: Request, body: OllamaRequest, job: eng.Job, *, chat: 
                     if kind == "piece":
                         yield json.dumps(line(value), ensure_ascii=False) + "\n"
                     elif kind == "done":
-                        calls = tools_api.read_calls(value.call, job.tools)
-                        if calls or value.call is not None:  # as Ollama does: the calls in a line of their own
-                            yield json.dumps(line("" if calls else value.call, calls=calls),
-                                             ensure_ascii=False) + "\n"
+                        if value.call is not None:  # held back as a call: its own line, as Ollama sends calls
+                            yield json.dumps(line("", call=value.call), ensure_ascii=False) + "\n"
                         yield json.dumps(final(value), ensure_ascii=False) + "\n"
                     else:  # headers are sent already, so the error travels in the stream
                         yield json.dumps({"error": json.loads(error_response(value).body)["error"]}) + "\n"
@@ -365,10 +362,7 @@ async def _answer(request: Request, body: OllamaRequest, job: eng.Job, *, chat: 
     text, result = value
     answer = final(result)
     if chat:
-        calls = tools_api.read_calls(result.call, job.tools)
-        answer["message"]["content"] = "" if calls else (text if result.call is None else result.call)
-        if calls:
-            answer["message"]["tool_calls"] = tools_api.ollama_calls(calls)
+        answer["message"] = tools_api.ollama_message(text, result.call, job.tools)
     else:
         answer["response"] = text
     return answer

@@ -162,6 +162,11 @@ async def chat_completions(request: Request):
     if tools and models.serves(model):
         return openai_error(400, f"{model} does not call tools. Send tools to a text model "
                                  f"({', '.join(eng.served_models())}), or leave `tools` out.", param="tools")
+    if begin and not tools_api.lays_out_tools(eng.model_card(model).chat_template):
+        return openai_error(400, f"tool_choice {body.tool_choice!r} asks for a tool call, but {model} was never "
+                                 "trained to call tools: offered tools, it answers in text. Leave tool_choice out "
+                                 "(or send \"auto\"), or use a model that calls tools, such as Phi-4-mini on Foundry.",
+                            param="tool_choice")
     job = eng.Job(model=model, messages=body.messages, options=body.options(), tools=tools, begin=begin)
     run = request.app.state.engine.start(job)
     kind, value = await run.next()
@@ -178,14 +183,7 @@ async def chat_completions(request: Request):
     if kind == "error":
         return error_response(value)
     text, result = value
-    message: dict[str, Any] = {"role": "assistant", "content": text}
-    finish = result.finish_reason
-    calls = tools_api.read_calls(result.call, tools)
-    if calls:
-        message = {"role": "assistant", "content": None, "tool_calls": tools_api.openai_calls(calls)}
-        finish = "tool_calls"
-    elif result.call is not None:  # a call that does not read goes back as the text the model wrote
-        message["content"] = result.call
+    message, finish = tools_api.openai_message(text, result.call, result.finish_reason, tools)
     return {
         "id": reply_id,
         "object": "chat.completion",
@@ -222,19 +220,10 @@ async def _sse(run: eng.Run, reply_id: str, created: int, model: str, include_us
         async for kind, value in run:
             if kind == "piece":
                 yield chunk({"content": value})
-            elif kind == "done":
-                finish = value.finish_reason
-                calls = tools_api.read_calls(value.call, tools)
-                if calls:
-                    # As OpenAI streams a call: its id and name first, then its arguments.
-                    for index, call in enumerate(tools_api.openai_calls(calls)):
-                        arguments = call["function"]["arguments"]
-                        call["function"]["arguments"] = ""
-                        yield chunk({"tool_calls": [{"index": index, **call}]})
-                        yield chunk({"tool_calls": [{"index": index, "function": {"arguments": arguments}}]})
-                    finish = "tool_calls"
-                elif value.call is not None:  # held back while it looked like a call; it does not read
-                    yield chunk({"content": value.call})
+            elif kind == "done":  # an answer that began as a call was held back: it goes out now
+                deltas, finish = tools_api.openai_deltas(value.call, value.finish_reason, tools)
+                for delta in deltas:
+                    yield chunk(delta)
                 yield chunk({}, finish)
                 if include_usage:
                     yield chunk(None, usage=value.usage)

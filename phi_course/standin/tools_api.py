@@ -25,7 +25,8 @@ from phi_course.local.tool_text import CALL_START, ToolCall, parse_calls
 from phi_course.standin.body import Allowed, InvalidField
 
 __all__ = ["FUNCTION_NAME", "OllamaCall", "OpenAICall", "Tool", "ToolChoice", "begin_for", "check_messages",
-           "ollama_calls", "openai_calls", "read_calls", "tool_names"]
+           "lays_out_tools", "ollama_calls", "ollama_message", "openai_calls", "openai_deltas", "openai_message",
+           "read_calls", "tool_names"]
 
 FUNCTION_NAME = r"^[A-Za-z0-9_-]{1,64}$"  # what the OpenAI API accepts as a function's name
 
@@ -86,6 +87,15 @@ class OllamaCall(TypedDict):
     """A call in an assistant message sent back (Ollama: the arguments as an object, no id)."""
 
     function: _OllamaFunction
+
+
+def lays_out_tools(chat_template: str) -> bool:
+    """True when a model's chat template puts offered tools in the prompt (Phi-4-mini's layout).
+
+    A model whose template does not was never trained to call tools: offered some, it answers in
+    text, and it cannot be made to call one (tool_choice "required" is refused).
+    """
+    return CALL_START in chat_template
 
 
 def tool_names(tools: list[dict[str, Any]] | None) -> list[str]:
@@ -158,3 +168,41 @@ def openai_calls(calls: list[ToolCall]) -> list[dict[str, Any]]:
 def ollama_calls(calls: list[ToolCall]) -> list[dict[str, Any]]:
     """Calls in Ollama's shape: the arguments as an object."""
     return [{"function": {"name": call.name, "arguments": call.arguments}} for call in calls]
+
+
+def openai_message(text: str, call: str | None, finish: str,
+                   tools: list[dict[str, Any]] | None) -> tuple[dict[str, Any], str]:
+    """A finished answer as the OpenAI API's assistant message, and its finish_reason.
+
+    `call` is the answer as written when it began as a tool call (ChatResult.call): calls that
+    read become `tool_calls` (content None, finish_reason "tool_calls"); one that does not is the text.
+    """
+    calls = read_calls(call, tools)
+    if calls:
+        return {"role": "assistant", "content": None, "tool_calls": openai_calls(calls)}, "tool_calls"
+    return {"role": "assistant", "content": text if call is None else call}, finish
+
+
+def openai_deltas(call: str | None, finish: str, tools: list[dict[str, Any]] | None) -> tuple[list[dict], str]:
+    """The last deltas of a streamed answer held back as a call, and its finish_reason.
+
+    As OpenAI streams a call: a delta with its index, id, type and name (arguments empty), then one
+    with its arguments. A call that does not read is sent as one content delta.
+    """
+    calls = read_calls(call, tools)
+    if not calls:
+        return ([{"content": call}] if call is not None else []), finish
+    deltas = []
+    for index, made in enumerate(openai_calls(calls)):
+        arguments = made["function"]["arguments"]
+        deltas.append({"tool_calls": [{"index": index, **made, "function": {**made["function"], "arguments": ""}}]})
+        deltas.append({"tool_calls": [{"index": index, "function": {"arguments": arguments}}]})
+    return deltas, "tool_calls"
+
+
+def ollama_message(text: str, call: str | None, tools: list[dict[str, Any]] | None) -> dict[str, Any]:
+    """A finished answer as Ollama's assistant message: calls in `tool_calls` (content empty), else the text."""
+    calls = read_calls(call, tools)
+    if calls:
+        return {"role": "assistant", "content": "", "tool_calls": ollama_calls(calls)}
+    return {"role": "assistant", "content": text if call is None else call}
