@@ -24,6 +24,8 @@ from typing import Any
 
 import torch
 
+from phi_course.local.tool_text import CALL_END, CALL_START
+
 __all__ = ["AnswerText", "ChatResult", "ContextLengthError", "DEFAULT_MAX_NEW_TOKENS", "Plan", "TextStream", "chat",
            "chat_stream", "context_limit", "encode_chat", "end_token_ids", "generate_stream", "normalize_messages",
            "plan"]
@@ -58,6 +60,9 @@ class ChatResult:
     token_ids: list[int] = field(repr=False, default_factory=list)
     first_token_seconds: float = 0.0  # time to first token (reading the prompt + one step)
     total_seconds: float = 0.0
+    # Offered tools, the model may answer with a call instead of text: then `text` is empty and this
+    # is the call as written, markers included (phi_course.local.tool_text reads it).
+    call: str | None = None
 
     @property
     def usage(self) -> dict[str, int]:
@@ -77,11 +82,12 @@ class ChatResult:
         return self.completion_tokens / self.total_seconds if self.total_seconds > 0 else 0.0
 
 
-def normalize_messages(messages: Sequence[dict[str, Any]]) -> list[dict[str, str]]:
+def normalize_messages(messages: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """OpenAI-style messages as plain {role, content} strings a chat template can read.
 
     Content given as a list of parts keeps its text parts; images are refused
-    because the models this module drives read text only.
+    because the models this module drives read text only. An assistant message
+    that called tools keeps its calls (`tool_calls`, each {"function": {name, arguments}}).
     """
     out = []
     for i, message in enumerate(messages):
@@ -107,14 +113,32 @@ def normalize_messages(messages: Sequence[dict[str, Any]]) -> list[dict[str, str
             content = "".join(texts)
         elif not isinstance(content, str):
             raise ValueError(f"Message {i} content must be a string or a list of parts; got {content!r}.")
-        out.append({"role": role, "content": content})
+        plain = {"role": role, "content": content}
+        if role == "assistant" and message.get("tool_calls"):
+            plain["tool_calls"] = [_call_of(i, call) for call in message["tool_calls"]]
+        out.append(plain)
     return out
 
 
-def encode_chat(tokenizer, messages: Sequence[dict[str, Any]]) -> list[int]:
-    """The token ids of `messages` in the model's chat template, ready for the answer."""
+def _call_of(i: int, call: Any) -> dict[str, Any]:
+    """One of an assistant message's tool calls as the chat template reads it."""
+    function = call.get("function") if isinstance(call, dict) else None
+    if not isinstance(function, dict) or "name" not in function:
+        raise ValueError(f"Message {i} has a tool call without a function name: {call!r}. Send the "
+                         "assistant message back as the model gave it: "
+                         "{'function': {'name': ..., 'arguments': ...}}.")
+    return {"function": {"name": function["name"], "arguments": function.get("arguments") or {}}}
+
+
+def encode_chat(tokenizer, messages: Sequence[dict[str, Any]], tools: list[dict] | None = None) -> list[int]:
+    """The token ids of `messages` in the model's chat template, ready for the answer.
+
+    `tools` (OpenAI's list of function descriptions) go into the prompt the way the template
+    lays them out; a template that knows no tools leaves them out.
+    """
     encoded = tokenizer.apply_chat_template(
-        normalize_messages(messages), add_generation_prompt=True, tokenize=True, return_dict=True
+        normalize_messages(messages), tools=tools or None, add_generation_prompt=True, tokenize=True,
+        return_dict=True
     )
     return list(encoded["input_ids"])
 
@@ -217,24 +241,39 @@ class AnswerText:
     and knows when the answer is over (end token, stop string, budget). Shared by
     `generate_stream` and servers that decode many answers at once, so every
     engine ends and cuts answers the same way.
+
+    With `calls=True` (tools were offered) an answer whose first token is the
+    tool-call marker is a call, not text: nothing is shown, stop strings do not
+    apply, it ends at the closing marker (or the budget), and `result().call`
+    holds it as written, markers included.
     """
 
-    def __init__(self, tokenizer, plan: Plan) -> None:
+    def __init__(self, tokenizer, plan: Plan, calls: bool = False) -> None:
         self.tokenizer = tokenizer
         self.plan = plan
         self.new_ids: list[int] = []
         self.text_ids: list[int] = []  # new_ids without end tokens: what the learner reads
         self.shown = ""  # text already handed out
         self.finish: str | None = None  # set when the answer is over: "stop" or "length"
+        self._markers = _call_markers(tokenizer) if calls else None
+        self.calling = False  # the answer is a tool call
 
     def push(self, token: int) -> str:
         """Take the next token; return the text it makes showable (often one piece, maybe "")."""
         plan = self.plan
+        if not self.new_ids and self._markers and token == self._markers[0]:
+            self.calling = True
         self.new_ids.append(token)
         if token in plan.end_ids:
             self.finish = "stop"
-            return self._rest()
+            return "" if self.calling else self._rest()
         self.text_ids.append(token)
+        if self.calling:
+            if token == self._markers[1]:
+                self.finish = "stop"
+            elif len(self.new_ids) >= plan.budget:
+                self.finish = "length"
+            return ""
         text = _decode(self.tokenizer, self.text_ids)
         cut = _find_stop(text, plan.stops, start=max(0, len(self.shown) - _longest(plan.stops)))
         if cut is not None:  # the stop string and what follows it are never shown
@@ -265,7 +304,17 @@ class AnswerText:
             token_ids=self.new_ids,
             first_token_seconds=first_token_seconds,
             total_seconds=total_seconds,
+            call=self.tokenizer.decode(self.text_ids, skip_special_tokens=False,
+                                       clean_up_tokenization_spaces=False) if self.calling else None,
         )
+
+
+def _call_markers(tokenizer) -> tuple[int, int] | None:
+    """The ids of the tool-call markers, if the tokenizer has them as special tokens (else no calls)."""
+    added = tokenizer.get_added_vocab()
+    if CALL_START in added and CALL_END in added:
+        return added[CALL_START], added[CALL_END]
+    return None
 
 
 def generate_stream(model, tokenizer, prompt_ids: Sequence[int], **options) -> TextStream:

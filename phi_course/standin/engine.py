@@ -64,13 +64,17 @@ class Job:
     """One generation request, in the terms of phi_course.local.generation.
 
     Either `messages` (chat: the chat template is applied) or `prompt`
-    (a raw string continued as it is).
+    (a raw string continued as it is). With `tools` (OpenAI's function list) the
+    prompt offers them and the answer may be a call (ChatResult.call); `begin` is
+    text the answer is made to start with (a tool call's opening, to force one).
     """
 
     model: str
     messages: list[dict[str, Any]] | None = None
     prompt: str | None = None
     options: dict[str, Any] = field(default_factory=dict)  # keyword arguments of generate_stream
+    tools: list[dict[str, Any]] | None = None
+    begin: str = ""
 
 
 @dataclass
@@ -360,14 +364,21 @@ class Engine:
                 self._solos.append((request, stream))
                 return
             if job.messages is not None:
-                prompt_ids = generation.encode_chat(tokenizer, job.messages)
+                prompt_ids = generation.encode_chat(tokenizer, job.messages, tools=job.tools)
             else:
                 prompt_ids = tokenizer(job.prompt or "", add_special_tokens=False)["input_ids"]
             plan = generation.plan(model, tokenizer, prompt_ids, **job.options)
+            # A forced beginning is read with the prompt but belongs to the answer (and its budget).
+            begin = tokenizer(job.begin, add_special_tokens=False)["input_ids"] if job.begin else []
+            if begin:  # the context must hold it and one more token (plan raises ContextLengthError if not)
+                generation.plan(model, tokenizer, prompt_ids + begin, max_new_tokens=1)
             request.emit("started", Started(prompt_ids=list(prompt_ids), load_seconds=load_seconds))
             started = time.perf_counter()
-            logits, cache = batch.read_prompt(model, plan.prompt_ids)
-            running = _Running(request, generation.AnswerText(tokenizer, plan), started, 0.0)
+            logits, cache = batch.read_prompt(model, plan.prompt_ids + begin)
+            answer = generation.AnswerText(tokenizer, plan, calls=job.tools is not None)
+            running = _Running(request, answer, started, 0.0)
+            if not all(self._advance(running, token) for token in begin):  # over within the budget
+                return
             token = plan.pick(logits if plan.bias is None else logits + plan.bias)
             running.first_token_s = time.perf_counter() - started
             if self._advance(running, token):

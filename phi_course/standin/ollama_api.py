@@ -9,7 +9,8 @@ Python client and plain `requests` code work unchanged. Model names are the
 embedded ones, with or without Ollama's `:latest` tag. Without a temperature
 the stand-in decodes greedily (Ollama's own default samples at 0.8). Pictures
 go to the vision model as Ollama sends them: base64 in a message's `images`
-(or the body's, for /api/generate). A wrong option is a 400 naming it.
+(or the body's, for /api/generate). /api/chat takes `tools` and answers a call in
+`message.tool_calls`, as Ollama does. A wrong option is a 400 naming it.
 """
 
 from __future__ import annotations
@@ -27,8 +28,8 @@ from typing_extensions import NotRequired, TypedDict
 
 from phi_course import __version__
 from phi_course.standin import engine as eng
-from phi_course.standin import models
-from phi_course.standin.body import SEED, Allowed, api_router, parse
+from phi_course.standin import models, tools_api
+from phi_course.standin.body import SEED, Allowed, InvalidField, api_router, parse
 
 __all__ = ["ChatRequest", "GenerateRequest", "Message", "ModelRequest", "OllamaRequest", "Options", "ROLES",
            "VERSION", "chat", "error_response", "generate", "ollama_error", "pull", "root", "router", "running",
@@ -49,6 +50,8 @@ def error_response(error: BaseException) -> JSONResponse:
         return ollama_error(404, f"model {error.requested!r} not found. {_served_hint(error.served)}")
     if generation is not None and isinstance(error, generation.ContextLengthError):
         return ollama_error(400, str(error))
+    if isinstance(error, InvalidField) and error.field not in str(error):  # Ollama's errors have no field of their own
+        return ollama_error(400, f"{error.field}: {error}")
     if isinstance(error, ValueError):
         return ollama_error(400, str(error))
     if isinstance(error, eng.Cancelled):
@@ -83,6 +86,7 @@ class Message(TypedDict):
     role: Annotated[Literal[ROLES], Allowed(f"one of the roles {', '.join(ROLES)}")]
     content: NotRequired[Any]
     images: NotRequired[Annotated[list[str], Allowed(IMAGES)] | None]
+    tool_calls: NotRequired[list[tools_api.OllamaCall] | None]  # an assistant message that called tools
 
 
 class Options(BaseModel):
@@ -101,8 +105,8 @@ class Options(BaseModel):
 
 
 class OllamaRequest(BaseModel):
-    """Fields shared by /api/chat and /api/generate; others (format, keep_alive, think,
-    tools) are accepted and ignored."""
+    """Fields shared by /api/chat and /api/generate; others (format, keep_alive, think)
+    are accepted and ignored."""
 
     model_config = ConfigDict(extra="allow")
 
@@ -126,6 +130,7 @@ class OllamaRequest(BaseModel):
 
 class ChatRequest(OllamaRequest):
     messages: list[Message] = Field(default_factory=list)
+    tools: list[tools_api.Tool] | None = None
 
 
 class GenerateRequest(OllamaRequest):
@@ -230,10 +235,17 @@ async def show(request: Request):
         "template": template,
         "details": _details(card),
         "model_info": info,
-        "capabilities": ["completion", "vision"] if models.serves(card.name) else ["completion"],
+        "capabilities": _capabilities(card),
         "modified_at": card.modified_at.isoformat(),
         "license": "MIT (phi_course embedded model)",
     }
+
+
+def _capabilities(card: eng.ModelCard) -> list[str]:
+    """What Ollama lists for a model: vision for the vision model, tools where the template lays tools out."""
+    if models.serves(card.name):
+        return ["completion", "vision"]
+    return ["completion", "tools"] if tools_api.lays_out_tools(card.chat_template) else ["completion"]
 
 
 @router.post("/api/pull")
@@ -250,7 +262,8 @@ async def pull(request: Request):
 @router.post("/api/chat")
 async def chat(request: Request):
     body = await parse(request, ChatRequest)
-    job = eng.Job(model="", messages=body.messages, options=body.generation_options())
+    tools_api.check_messages(body.messages, ids=False)
+    job = eng.Job(model="", messages=body.messages, options=body.generation_options(), tools=body.tools or None)
     return await _answer(request, body, job, chat=True, load_only=not body.messages)
 
 
@@ -286,13 +299,16 @@ async def _answer(request: Request, body: OllamaRequest, job: eng.Job, *, chat: 
         return ollama_error(400, f"{body.model} reads text only, so it cannot take images. Send them to "
                                  f"a vision model ({', '.join(vision) or 'none on disk: run `make models`'}), "
                                  "or leave `images` out.")
+    if job.tools and "tools" not in _capabilities(eng.model_card(job.model)):
+        return ollama_error(400, f"{body.model} does not support tools. Send them to a text model "
+                                 f"({', '.join(eng.served_models())}), or leave `tools` out.")
     started = time.perf_counter()
     engine = request.app.state.engine
 
-    def line(text: str, done: bool = False, **extra) -> dict[str, Any]:
+    def line(text: str, done: bool = False, call: str | None = None, **extra) -> dict[str, Any]:
         out: dict[str, Any] = {"model": body.model, "created_at": _now()}
         if chat:
-            out["message"] = {"role": "assistant", "content": text}
+            out["message"] = tools_api.ollama_message(text, call, job.tools)
         else:
             out["response"] = text
         out["done"] = done
@@ -330,6 +346,8 @@ async def _answer(request: Request, body: OllamaRequest, job: eng.Job, *, chat: 
                     if kind == "piece":
                         yield json.dumps(line(value), ensure_ascii=False) + "\n"
                     elif kind == "done":
+                        if value.call is not None:  # held back as a call: its own line, as Ollama sends calls
+                            yield json.dumps(line("", call=value.call), ensure_ascii=False) + "\n"
                         yield json.dumps(final(value), ensure_ascii=False) + "\n"
                     else:  # headers are sent already, so the error travels in the stream
                         yield json.dumps({"error": json.loads(error_response(value).body)["error"]}) + "\n"
@@ -344,7 +362,7 @@ async def _answer(request: Request, body: OllamaRequest, job: eng.Job, *, chat: 
     text, result = value
     answer = final(result)
     if chat:
-        answer["message"]["content"] = text
+        answer["message"] = tools_api.ollama_message(text, result.call, job.tools)
     else:
         answer["response"] = text
     return answer

@@ -5,6 +5,8 @@ Introduced in lessons/03_github_models.ipynb.
 GitHub Models, Azure AI Foundry and NVIDIA NIM all speak this protocol, so the
 OpenAI SDK and azure-ai-inference (which calls `{endpoint}/chat/completions`
 and `{endpoint}/info` with an `api-version` query) work against it unchanged.
+Tools (`tools`, `tool_choice`, `tool` messages) work as the services' do: an answer
+that is a call comes back as `tool_calls` (phi_course.standin.tools_api).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from typing_extensions import NotRequired, TypedDict
 
 from phi_course.route_table import AZURE_INFERENCE_PATH, AZURE_OPENAI_V1_PATH
 from phi_course.standin import engine as eng
-from phi_course.standin import models
+from phi_course.standin import models, tools_api
 from phi_course.standin.body import SEED, Allowed, InvalidField, api_router, parse
 
 __all__ = ["PREFIXES", "ChatCompletionRequest", "FINGERPRINT", "Message", "ROLES", "chat_completions", "error_response",
@@ -72,10 +74,12 @@ class Message(TypedDict):
 
     role: Annotated[Literal[ROLES], Allowed(f"one of the roles {', '.join(ROLES)}")]
     content: NotRequired[Any]
+    tool_calls: NotRequired[list[tools_api.OpenAICall] | None]  # an assistant message that called tools
+    tool_call_id: NotRequired[Annotated[str, Allowed("the id of the call this result answers")]]
 
 
 class ChatCompletionRequest(BaseModel):
-    """The fields the stand-in acts on; others (tools, logprobs...) are accepted and ignored."""
+    """The fields the stand-in acts on; others (logprobs, parallel_tool_calls...) are accepted and ignored."""
 
     model_config = ConfigDict(extra="allow")
 
@@ -94,6 +98,12 @@ class ChatCompletionRequest(BaseModel):
     stop: Annotated[str | list[str], Allowed("a string or a list of strings")] | None = None
     logit_bias: dict[int, float] | None = None
     n: int | None = Field(None, ge=1, le=1, description="one answer per request")
+    tools: list[tools_api.Tool] | None = None
+    tool_choice: tools_api.ToolChoice | None = None
+
+    def offered(self) -> list[dict[str, Any]] | None:
+        """The tools the prompt offers: none when there are none or tool_choice is "none"."""
+        return None if not self.tools or self.tool_choice == "none" else list(self.tools)
 
     def options(self) -> dict[str, Any]:
         """Keyword arguments for phi_course.local.generation.generate_stream.
@@ -146,7 +156,19 @@ async def chat_completions(request: Request):
         model = eng.resolve(body.model)
     except eng.UnknownModelError as error:
         return error_response(error)
-    run = request.app.state.engine.start(eng.Job(model=model, messages=body.messages, options=body.options()))
+    tools_api.check_messages(body.messages, ids=True)
+    tools = body.offered()
+    begin = tools_api.begin_for(body.tool_choice, body.tools)
+    if tools and models.serves(model):
+        return openai_error(400, f"{model} does not call tools. Send tools to a text model "
+                                 f"({', '.join(eng.served_models())}), or leave `tools` out.", param="tools")
+    if begin and not tools_api.lays_out_tools(eng.model_card(model).chat_template):
+        return openai_error(400, f"tool_choice {body.tool_choice!r} asks for a tool call, but {model} was never "
+                                 "trained to call tools: offered tools, it answers in text. Leave tool_choice out "
+                                 "(or send \"auto\"), or use a model that calls tools, such as Phi-4-mini on Foundry.",
+                            param="tool_choice")
+    job = eng.Job(model=model, messages=body.messages, options=body.options(), tools=tools, begin=begin)
+    run = request.app.state.engine.start(job)
     kind, value = await run.next()
     if kind == "error":
         return error_response(value)
@@ -154,13 +176,14 @@ async def chat_completions(request: Request):
     created = int(time.time())
     if body.stream:
         include_usage = bool((body.stream_options or {}).get("include_usage"))
-        events = _sse(run, reply_id, created, model, include_usage)
+        events = _sse(run, reply_id, created, model, include_usage, tools)
         return StreamingResponse(events, media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache"})
     kind, value = await run.collect()
     if kind == "error":
         return error_response(value)
     text, result = value
+    message, finish = tools_api.openai_message(text, result.call, result.finish_reason, tools)
     return {
         "id": reply_id,
         "object": "chat.completion",
@@ -169,15 +192,16 @@ async def chat_completions(request: Request):
         "system_fingerprint": FINGERPRINT,
         "choices": [{
             "index": 0,
-            "message": {"role": "assistant", "content": text},
+            "message": message,
             "logprobs": None,
-            "finish_reason": result.finish_reason,
+            "finish_reason": finish,
         }],
         "usage": result.usage,
     }
 
 
-async def _sse(run: eng.Run, reply_id: str, created: int, model: str, include_usage: bool):
+async def _sse(run: eng.Run, reply_id: str, created: int, model: str, include_usage: bool,
+               tools: list[dict[str, Any]] | None):
     """Server-sent events as OpenAI sends them: `data: {chunk}` lines, then `data: [DONE]`."""
 
     def chunk(delta: dict[str, Any] | None, finish: str | None = None, usage=None) -> str:
@@ -196,8 +220,11 @@ async def _sse(run: eng.Run, reply_id: str, created: int, model: str, include_us
         async for kind, value in run:
             if kind == "piece":
                 yield chunk({"content": value})
-            elif kind == "done":
-                yield chunk({}, value.finish_reason)
+            elif kind == "done":  # an answer that began as a call was held back: it goes out now
+                deltas, finish = tools_api.openai_deltas(value.call, value.finish_reason, tools)
+                for delta in deltas:
+                    yield chunk(delta)
+                yield chunk({}, finish)
                 if include_usage:
                     yield chunk(None, usage=value.usage)
             else:  # headers are sent already, so the error travels in the stream
