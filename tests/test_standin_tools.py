@@ -22,6 +22,7 @@ from phi_course.local import embedded, generation
 from phi_course.local.tool_text import CALL_END, CALL_START, ToolCall, parse_calls
 from phi_course.standin import engine, tools_api
 from phi_course.standin.body import InvalidField
+from phi_course.training import skills
 from phi_course.training.tokenizer import train_tokenizer
 from phi_course.vision import NAME as VISION
 
@@ -119,9 +120,11 @@ def test_tool_choice_forces_the_opening_of_a_call_or_is_refused():
 
 @pytest.fixture(scope="module")
 def tokenizer():
-    """A tokenizer with Phi-4-mini's call markers as special tokens, as the course's training makes them."""
-    return train_tokenizer([call("model_card", {"model": "Phi-4-mini"}), "Phi-4-mini has 3.8B parameters."],
-                           vocab_size=400)
+    """A tokenizer with Phi-4-mini's call markers as special tokens, as a tool-trained model's would have them."""
+    tokenizer = train_tokenizer([call("model_card", {"model": "Phi-4-mini"}), "Phi-4-mini has 3.8B parameters."],
+                                vocab_size=400)
+    tokenizer.add_special_tokens({"extra_special_tokens": skills.TOOL_TOKENS}, replace_extra_special_tokens=False)
+    return tokenizer
 
 
 def _answer(tokenizer, text: str, calls: bool, stops=(), budget=100) -> generation.ChatResult:
