@@ -59,14 +59,14 @@ def answer(images, question: str, reply: str, expected: str | None = None, size:
     panel = axes[-1]
     panel.axis("off")
     right = reply.strip() == expected
-    lines = [(_("Q"), question, "normal"), (_("A"), reply, "bold")]
+    lines = [(_("Q: "), question, "normal"), (_("A: "), reply, "bold")]  # the colon is the language's own
     if expected is not None:
         lines.append(("", _("right") if right else _("expected: {answer}").format(answer=expected), "normal"))
     y = 0.85
     for label, text, weight in lines:
         # Chinese has no spaces to break at: wrap by width, which textwrap does for it too
         wrapped = textwrap.wrap(text, 34 if text.isascii() else 17) or [""]
-        panel.text(0, y, (f"{label}: " if label else "") + "\n    ".join(wrapped), fontsize=9, va="top",
+        panel.text(0, y, label + "\n    ".join(wrapped), fontsize=9, va="top",
                    transform=panel.transAxes, fontweight=weight,
                    color=style.colour(2 if right else 3) if not label else "black")
         y -= 0.14 * len(wrapped) + 0.08
