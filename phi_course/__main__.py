@@ -5,19 +5,22 @@ from __future__ import annotations
 
 import argparse
 
+from phi_course.i18n import _
+
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="phi_course", description="Helpers for the Phi course.")
+    # --help speaks the course language (PHI_COURSE_LANG=zh, or run from lessons/zh/)
+    parser = argparse.ArgumentParser(prog="phi_course", description=_("Helpers for the Phi course."))
     sub = parser.add_subparsers(dest="command", required=True)
-    doc = sub.add_parser("doctor", help="show which routes and engines work here, and why not")
-    doc.add_argument("--no-probe", action="store_true", help="do not contact any service")
-    table = sub.add_parser("routes", help="print the route table: every route and Phi id, its status and source")
-    table.add_argument("--route", default=None, help="only this route (github, azure, nim, ollama, ...)")
+    doc = sub.add_parser("doctor", help=_("show which routes and engines work here, and why not"))
+    doc.add_argument("--no-probe", action="store_true", help=_("do not contact any service"))
+    table = sub.add_parser("routes", help=_("print the route table: every route and Phi id, its status and source"))
+    table.add_argument("--route", default=None, help=_("only this route (github, azure, nim, ollama, ...)"))
     table.add_argument("--probe", action="store_true",
-                       help="also ask each service you have a key for what it lists, and print the differences")
+                       help=_("also ask each service you have a key for what it lists, and print the differences"))
     # loadtest parses its own options (its module holds them), so they pass through untouched.
     sub.add_parser("loadtest", add_help=False,
-                   help="simulate a class chatting with an OpenAI-compatible server; --help for options")
+                   help=_("simulate a class chatting with an OpenAI-compatible server; --help for options"))
     args, rest = parser.parse_known_args(argv)
     if args.command == "loadtest":
         from phi_course import loadtest

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from phi_course import routes
+from phi_course.i18n import _
 
 __all__ = ["DEFAULT_MAX_TOKENS", "DEFAULT_MAX_TURNS", "Answer", "Conversation", "api_message", "decode_rate", "stream_answer",
            "stream_into"]
@@ -97,10 +98,11 @@ def stream_answer(
         stream_into(answer, client or route.openai_client(), messages, max_tokens=max_tokens,
                     temperature=temperature, on_piece=on_piece)
     except openai.APIStatusError as error:
-        answer.error = f"HTTP {error.status_code} from {answer.label}: {api_message(error)}"
+        answer.error = _("HTTP {status} from {label}: {message}").format(status=error.status_code, label=answer.label,
+                                                                           message=api_message(error))
     except openai.APIConnectionError as error:
-        answer.error = (f"Could not reach {route.openai_base_url} for {answer.label} "
-                        f"({type(error).__name__}). Check the URL and that the server is running.")
+        answer.error = _("Could not reach {url} for {label} ({error}). Check the URL and that the server is "
+                         "running.").format(url=route.openai_base_url, label=answer.label, error=type(error).__name__)
     return answer
 
 

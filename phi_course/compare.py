@@ -104,7 +104,7 @@ def _row(answer: Answer) -> dict:
     return {
         N_("target"): answer.label,
         N_("model id"): answer.model,
-        N_("live"): "live" if answer.live else "stand-in",
+        N_("live"): _("live") if answer.live else _("stand-in"),
         N_("first token (s)"): _round(answer.first_token_seconds),
         N_("total (s)"): _round(answer.total_seconds),
         N_("answer tokens"): answer.completion_tokens if answer.completion_tokens is not None else "?",
@@ -118,7 +118,7 @@ def plot_results(results: Sequence[Answer], metric: str = "tokens_per_second", a
     if metric not in METRICS:
         raise ValueError(f"Unknown metric {metric!r}. Choose one of: {', '.join(METRICS)}.")
     fig, ax = style.axes(ax)
-    labels = [r.label + ("" if r.live else "\n(stand-in)") for r in results]
+    labels = [r.label + ("" if r.live else "\n" + _("(stand-in)")) for r in results]
     values = [getattr(r, metric) or 0 for r in results]
     bars = ax.bar(labels, values, color=[style.colour(i) for i in range(len(results))])
     ax.bar_label(bars, labels=[f"{v:.3g}" if isinstance(v, float) else str(v) for v in values], padding=2)

@@ -23,6 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from phi_course.chat import Answer, api_message, decode_rate, stream_into
+from phi_course.i18n import _
 from phi_course.settings import mask, mask_url
 from phi_course.tables import Table
 
@@ -248,16 +249,16 @@ def verdict(measured: list[Measured], aim_s: float = AIM_FIRST_TOKEN_S) -> str:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m phi_course loadtest",
-        description="Simulate a class chatting with an OpenAI-compatible server and say whether it holds.")
-    parser.add_argument("url", help="the server's OpenAI base URL, e.g. http://127.0.0.1:8765/v1")
-    parser.add_argument("--learners", type=int, required=True, help="learners chatting at once")
-    parser.add_argument("--model", required=True, help="model id to ask for, e.g. tiny-phi35-mini")
-    parser.add_argument("--api-key", default=NO_KEY, help="the server's key (local servers need none)")
-    parser.add_argument("--turns", type=int, default=DEFAULT_TURNS, help="chat turns per learner")
+        description=_("Simulate a class chatting with an OpenAI-compatible server and say whether it holds."))
+    parser.add_argument("url", help=_("the server's OpenAI base URL, e.g. http://127.0.0.1:8765/v1"))
+    parser.add_argument("--learners", type=int, required=True, help=_("learners chatting at once"))
+    parser.add_argument("--model", required=True, help=_("model id to ask for, e.g. tiny-phi35-mini"))
+    parser.add_argument("--api-key", default=NO_KEY, help=_("the server's key (local servers need none)"))
+    parser.add_argument("--turns", type=int, default=DEFAULT_TURNS, help=_("chat turns per learner"))
     parser.add_argument("--think", type=float, default=DEFAULT_THINK_S,
-                        help="mean seconds a learner thinks between turns")
-    parser.add_argument("--max-tokens", type=int, default=DEFAULT_MAX_TOKENS, help="longest answer, in tokens")
-    parser.add_argument("--seed", type=int, default=0, help="think times and questions (same seed, same load)")
+                        help=_("mean seconds a learner thinks between turns"))
+    parser.add_argument("--max-tokens", type=int, default=DEFAULT_MAX_TOKENS, help=_("longest answer, in tokens"))
+    parser.add_argument("--seed", type=int, default=0, help=_("think times and questions (same seed, same load)"))
     return parser
 
 

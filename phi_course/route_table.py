@@ -31,7 +31,8 @@ __all__ = ["AZURE_AI_INFERENCE", "AZURE_ENTRA_SCOPES", "AZURE_INFERENCE_RETIRED"
 
 CHECKED = "2026-12-01"  # the day every status below was last checked against its source
 
-LIVE, SERVED, RETIRED, UNVERIFIED = "live", "served", "retired", "unverified"
+# The states are codes code compares; N_() marks them so tables can show them translated.
+LIVE, SERVED, RETIRED, UNVERIFIED = N_("live"), N_("served"), N_("retired"), N_("unverified")
 OPENAI, OLLAMA_REST, IN_PROCESS = "OpenAI-compatible", "Ollama REST", "in-process"
 
 # Where each status was read. Prefer the service's own documentation and changelog.
@@ -70,10 +71,10 @@ class Status:
         return self.state == RETIRED
 
     def describe(self) -> str:
-        """'retired since 2025-08-30', 'served', 'unverified (...)'."""
+        """'retired since 2025-08-30', 'served', 'unverified', in the course language."""
         if self.retired:
-            return f"retired since {self.since}"
-        return self.state
+            return _("retired since {date}").format(date=self.since)
+        return _(self.state)
 
 
 @dataclass(frozen=True)
@@ -81,9 +82,9 @@ class RouteFacts:
     """One route: how to reach it, which variables configure it, and whether it still exists."""
 
     name: str
-    label: str
+    label_text: str  # English; `label` shows it in the course language (most are proper names)
     protocol: str
-    runs_on: str
+    runs_on_text: str  # likewise, shown by `runs_on`
     status: Status
     endpoint: str | None = None  # the service's own address (None: the learner gives one)
     endpoint_var: str | None = None  # the environment variable that overrides `endpoint`
@@ -92,6 +93,14 @@ class RouteFacts:
     hosts: tuple[str, ...] = ()  # host names of the service, to tell which route an error came from
     retired_endpoints: dict[str, Status] = field(default_factory=dict)  # older addresses and when they went
     needs: str = ""  # what a learner sets or does to use the real thing
+
+    @property
+    def label(self) -> str:
+        return _(self.label_text)
+
+    @property
+    def runs_on(self) -> str:
+        return _(self.runs_on_text)
 
     @property
     def key_var(self) -> str | None:
@@ -122,7 +131,7 @@ _GITHUB_GONE = Status(RETIRED, GITHUB_RETIRED, since="2026-07-30", successor="az
 
 ROUTES: dict[str, RouteFacts] = {r.name: r for r in [
     RouteFacts(
-        "github", "GitHub Models", OPENAI, "GitHub's servers (until the service closed)", _GITHUB_GONE,
+        "github", "GitHub Models", OPENAI, N_("GitHub's servers (until the service closed)"), _GITHUB_GONE,
         endpoint="https://models.github.ai/inference", endpoint_var="GITHUB_MODELS_ENDPOINT",
         key_vars=("GITHUB_TOKEN",), hosts=("models.github.ai", "models.inference.ai.azure.com"),
         retired_endpoints={
@@ -134,7 +143,7 @@ ROUTES: dict[str, RouteFacts] = {r.name: r for r in [
         needs=N_("use Microsoft Foundry (route 'azure'), NVIDIA NIM (route 'nim') or a classroom server (route "
               "'custom'); GITHUB_MODELS_ENDPOINT points this route's code at any OpenAI-compatible server")),
     RouteFacts(
-        "azure", "Microsoft Foundry (Azure AI Foundry)", OPENAI, "your Azure subscription",
+        "azure", "Microsoft Foundry (Azure AI Foundry)", OPENAI, N_("your Azure subscription"),
         Status(LIVE, FOUNDRY_SCHEDULE,
                note="the OpenAI SDK on the resource's OpenAI/v1 endpoint (azure-ai-inference: AZURE_AI_INFERENCE)"),
         endpoint=None, endpoint_var="AZURE_AI_ENDPOINT", key_vars=("AZURE_AI_API_KEY", "AZURE_AI_ENDPOINT"),
@@ -144,29 +153,29 @@ ROUTES: dict[str, RouteFacts] = {r.name: r for r in [
         needs=N_("set AZURE_AI_ENDPOINT and AZURE_AI_API_KEY from your Foundry resource (one deployment-name "
               "variable per kind: AZURE_AI_MODEL, AZURE_AI_REASONING_MODEL, AZURE_AI_MULTIMODAL_MODEL)")),
     RouteFacts(
-        "nim", "NVIDIA NIM", OPENAI, "NVIDIA's servers, or your own GPU",
+        "nim", "NVIDIA NIM", OPENAI, N_("NVIDIA's servers, or your own GPU"),
         Status(LIVE, NIM_CATALOG, note="which Phi ids it hosts changes; the route asks GET /v1/models"),
         endpoint="https://integrate.api.nvidia.com/v1", endpoint_var="NIM_BASE_URL",
         key_vars=("NVIDIA_API_KEY",), hosts=("integrate.api.nvidia.com", "ai.api.nvidia.com"),
         needs=N_("set NVIDIA_API_KEY (nvapi-..., from build.nvidia.com), or NIM_BASE_URL for a self-hosted NIM")),
     RouteFacts(
-        "ollama", "Ollama", OLLAMA_REST, "your machine, behind a local server",
+        "ollama", "Ollama", OLLAMA_REST, N_("your machine, behind a local server"),
         Status(LIVE, OLLAMA_API, note="no key; an OpenAI-compatible API under /v1 too"),
         endpoint="http://localhost:11434", endpoint_var="OLLAMA_HOST", key_vars=(),
         needs=N_("install Ollama and run `ollama serve`, or set OLLAMA_HOST to where it runs")),
     RouteFacts(
-        "custom", "a classroom or team server", OPENAI, "a shared server (a classroom, your team)",
+        "custom", N_("a classroom or team server"), OPENAI, N_("a shared server (a classroom, your team)"),
         Status(LIVE, "https://platform.openai.com/docs/api-reference/chat",
                note="any OpenAI-compatible endpoint: vLLM, a self-hosted NIM, transformers serve, Ollama's /v1"),
         endpoint=None, endpoint_var="PHI_COURSE_BASE_URL", key_vars=("PHI_COURSE_API_KEY",),
         model_vars={"any": "PHI_COURSE_MODEL"},
         needs=N_("set PHI_COURSE_BASE_URL (and PHI_COURSE_API_KEY, PHI_COURSE_MODEL) for a classroom server")),
     RouteFacts(
-        "huggingface", "Hugging Face Transformers", IN_PROCESS, "this process (PyTorch)",
+        "huggingface", "Hugging Face Transformers", IN_PROCESS, N_("this process (PyTorch)"),
         Status(LIVE, HF_HUB, note="open weights under the MIT licence"),
         needs=N_("set PHI_COURSE_REAL_MODELS=1 to download real Phi weights (GBs), and have the memory to hold them")),
     RouteFacts(
-        "onnx", "ONNX Runtime GenAI", IN_PROCESS, "this process (ONNX Runtime)",
+        "onnx", "ONNX Runtime GenAI", IN_PROCESS, N_("this process (ONNX Runtime)"),
         Status(LIVE, ONNX_GENAI),
         needs=N_("set PHI_COURSE_REAL_MODELS=1 to download an int4 build (about 2.7 GB)")),
 ]}
@@ -413,19 +422,21 @@ def status_table(route_name: str | None = None):
     for facts in ROUTES.values():
         if route_name not in (None, facts.name):
             continue
-        rows.append({"route": facts.name, "model": "(the route)", "id": facts.endpoint or f"${facts.endpoint_var}"
-                     if facts.endpoint_var else "-", **_status_cells(facts.status)})
+        rows.append({N_("route"): facts.name, N_("model"): _("(the route)"),
+                     N_("id"): facts.endpoint or f"${facts.endpoint_var}" if facts.endpoint_var else "-",
+                     **_status_cells(facts.status)})
         for row in ids_on(facts.name):
-            rows.append({"route": facts.name, "model": row.model, "id": row.id, **_status_cells(row.status)})
+            rows.append({N_("route"): facts.name, N_("model"): row.model, N_("id"): row.id,
+                         **_status_cells(row.status)})
     if route_name in (None, "azure"):
-        rows.append({"route": "azure", "model": "(azure-ai-inference SDK)", "id": "azure-ai-inference",
+        rows.append({N_("route"): "azure", N_("model"): "(azure-ai-inference SDK)", N_("id"): "azure-ai-inference",
                      **_status_cells(AZURE_AI_INFERENCE)})
-    return Table(rows, f"Routes and Phi model ids as of {CHECKED} (phi_course.route_table)")
+    return Table(rows, _("Routes and Phi model ids as of {date} (phi_course.route_table)").format(date=CHECKED))
 
 
 def _status_cells(status: Status) -> dict[str, str]:
-    return {"status": status.state, "since": status.since or "-", "instead": status.successor or "-",
-            "checked": status.checked, "source": status.source, "note": status.note or "-"}
+    return {N_("status"): _(status.state), N_("since"): status.since or "-", N_("instead"): status.successor or "-",
+            N_("checked"): status.checked, N_("source"): status.source, N_("note"): status.note or "-"}
 
 
 def as_of(route_name: str, model: str | None = None) -> str:
@@ -450,8 +461,9 @@ def overview(route_names=None, models=None):
     """The route table cut down for a lesson: route, model, id, status, since, instead (a Table)."""
     from phi_course.tables import Table
 
-    rows = [{"route": r.route, "model": r.model, "id": r.id, "status": r.status.state,
-             "since": r.status.since or "-", "instead": r.status.successor or "-"}
+    rows = [{N_("route"): r.route, N_("model"): r.model, N_("id"): r.id, N_("status"): _(r.status.state),
+             N_("since"): r.status.since or "-", N_("instead"): r.status.successor or "-"}
             for r in MODEL_IDS
             if (route_names is None or r.route in route_names) and (models is None or r.model in models)]
-    return Table(rows, f"As of {CHECKED} (phi_course.route_table; `python -m phi_course routes` adds the sources)")
+    return Table(rows, _("As of {date} (phi_course.route_table; `python -m phi_course routes` adds the sources)")
+                 .format(date=CHECKED))

@@ -104,21 +104,23 @@ def _read_dotenv(path: Path) -> dict[str, str | None]:
         raw = path.read_bytes()
     except OSError as error:  # a permission problem, a folder called .env, ...
         raise DotenvError(
-            f"The settings file {path} cannot be read ({error.strerror or type(error).__name__}).",
-            f"Make it a readable text file (on Linux or macOS: chmod u+r {path.name}), or delete it "
-            "to run without keys.") from None
+            i18n._("The settings file {path} cannot be read ({error}).").format(
+                path=path, error=error.strerror or type(error).__name__),
+            i18n._("Make it a readable text file (on Linux or macOS: chmod u+r {name}), or delete it "
+                   "to run without keys.").format(name=path.name)) from None
     if raw[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in raw:  # UTF-16, with or without its mark
         raise DotenvError(
-            f"The settings file {path} is saved as UTF-16 (Windows Notepad's 'Unicode').",
-            "Save it again as UTF-8 (Notepad: File > Save as > Encoding: UTF-8), then run the cell again.")
+            i18n._("The settings file {path} is saved as UTF-16 (Windows Notepad's 'Unicode').").format(path=path),
+            i18n._("Save it again as UTF-8 (Notepad: File > Save as > Encoding: UTF-8), then run the cell again."))
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         line = raw[: error.start].count(b"\n") + 1
         raise DotenvError(
-            f"The settings file {path} is not UTF-8 text: byte 0x{raw[error.start]:02x} on line {line} is "
-            "from another encoding (Latin-1 or Windows-1252, say).",
-            "Save the file as UTF-8, or retype that line; keys themselves are plain ASCII.") from None
+            i18n._("The settings file {path} is not UTF-8 text: byte {byte} on line {line} is "
+                   "from another encoding (Latin-1 or Windows-1252, say).").format(
+                path=path, byte=f"0x{raw[error.start]:02x}", line=line),
+            i18n._("Save the file as UTF-8, or retype that line; keys themselves are plain ASCII.")) from None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # a malformed line is skipped; the good ones still count
         return dotenv_values(stream=io.StringIO(text))

@@ -43,7 +43,7 @@ class Table(list):
 
     def __str__(self) -> str:
         cols = self.columns
-        cells = [[_(c) for c in cols]] + [[_fmt(row.get(c, "")) for c in cols] for row in self]
+        cells = [[_heading(c) for c in cols]] + [[_fmt(row.get(c, "")) for c in cols] for row in self]
         widths = [max(width(r[i]) for r in cells) for i in range(len(cols))]
         lines = ["  ".join(ljust(v, w) for v, w in zip(r, widths, strict=True)).rstrip() for r in cells]
         return "\n".join(([self.title] if self.title else []) + lines)
@@ -52,13 +52,19 @@ class Table(list):
 
     def _repr_html_(self) -> str:
         cols = self.columns
-        head = "".join(f"<th>{html.escape(_(c))}</th>" for c in cols)
+        head = "".join(f"<th>{html.escape(_heading(c))}</th>" for c in cols)
         body = "".join(
             "<tr>" + "".join(f"<td>{html.escape(_fmt(row.get(c, '')))}</td>" for c in cols) + "</tr>"
             for row in self
         )
         caption = f"<caption>{html.escape(self.title)}</caption>" if self.title else ""
         return f"<table>{caption}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _heading(column) -> str:
+    """A column's heading in the course language. An empty heading stays empty: gettext's
+    translation of "" is the catalog's header, which must never show in a table."""
+    return _(column) if isinstance(column, str) and column else str(column)
 
 
 def _fmt(value) -> str:

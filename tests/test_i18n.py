@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from phi_course import errors, i18n, route_check
+from phi_course import errors, i18n, route_check, route_table
 from phi_course.i18n import _
 from tests.lesson_files import ROOT
 from tools import i18n as catalogs
@@ -22,8 +22,8 @@ HAN = re.compile(r"[\u4e00-\u9fff]")
 PLACEHOLDER = re.compile(r"\{[^{}]*\}")
 # Calls and keywords whose text a learner reads in a figure or a widget.
 LABEL_CALLS = {"set_title", "set_xlabel", "set_ylabel", "suptitle"}
-LABEL_KEYWORDS = {"label", "description", "placeholder", "tooltip"}
-COMMAND_LINE = {"ArgumentParser", "add_parser", "add_argument"}  # the CLI's --help stays English
+# ... and in a command's --help (description= and help= of argparse).
+LABEL_KEYWORDS = {"label", "description", "placeholder", "tooltip", "help"}
 
 
 def package_sources() -> list[Path]:
@@ -53,7 +53,7 @@ def _is_text(node: ast.expr) -> bool:
 
 def test_messages_are_marked_so_they_can_be_extracted():
     """`_()` takes a literal (an f-string would never match its catalog entry) or a value marked
-    with N_() where it was defined; figure and widget labels always go through `_()`."""
+    with N_() where it was defined; figure and widget labels and --help texts always go through `_()`."""
     found = []
     for path in package_sources():
         where = path.relative_to(ROOT).as_posix()
@@ -63,8 +63,6 @@ def test_messages_are_marked_so_they_can_be_extracted():
             name = _name(node.func)
             if name in ("_", "N_") and (len(node.args) != 1 or isinstance(node.args[0], ast.JoinedStr | ast.BinOp)):
                 found.append(f"{where}:{node.lineno} {name}() of a built string: extraction cannot see it")
-            if name in COMMAND_LINE:
-                continue
             if name in LABEL_CALLS and node.args and _is_text(node.args[0]):
                 found.append(f"{where}:{node.lineno} {name}() of untranslated text")
             found += [f"{where}:{node.lineno} {k.arg}= untranslated" for k in node.keywords
@@ -155,3 +153,40 @@ def test_english_stays_the_default_and_the_source_text(tmp_path, monkeypatch):
     assert i18n.language() == "en" and _("The key was refused") == "The key was refused"
     monkeypatch.chdir((tmp_path / "lessons" / "zh").mkdir(parents=True) or tmp_path / "lessons" / "zh")
     assert i18n.language() == "zh" and _("The key was refused") == "密钥被拒绝"
+
+
+def test_an_empty_heading_stays_empty_in_chinese(chinese):
+    # gettext translates "" to the catalog's header; a table must never show it
+    from phi_course.tables import Table
+
+    table = Table([{"": "total", "model": "Phi-3-mini"}])
+    assert "Project-Id-Version" not in str(table) + table._repr_html_()
+    assert str(table).splitlines()[0].split() == ["模型"] and "<th></th>" in table._repr_html_()
+
+
+def test_lesson_tables_speak_chinese_and_keep_their_english_keys(chinese):
+    from phi_course.concepts import family, route_choice
+
+    costs, decisions = route_choice.costs_table(), route_choice.decision_table()
+    assert HAN.search(costs.title) and HAN.search(str(costs).splitlines()[1]) and "route" in costs[0]
+    assert all(HAN.search(row["pick"]) for row in decisions)  # every cell is a translated sentence
+    assert "已于 2026-07-30 停用" in costs[0]["good to know"]  # the date fills the translated sentence
+    assert route_choice.COSTS[0]["you pay"] == "nothing: the service is retired"  # the data stays English
+    matrix = family.route_matrix()
+    assert HAN.search(matrix.title) and {r["github"] for r in matrix} <= {"2026-07-30 停用", "-"}
+    assert route_table.route("custom").label == "课堂或团队的服务器" and route_table.route("nim").label == "NVIDIA NIM"
+
+
+def test_every_vision_family_has_a_marked_name():
+    from phi_course.vision import evaluate, tasks
+
+    assert set(evaluate.FAMILY_NAMES) == set(tasks.FAMILIES)
+
+
+def test_the_command_line_help_speaks_the_course_language(monkeypatch, capsys):
+    from phi_course.__main__ import main
+
+    monkeypatch.setenv(i18n.LANG_VAR, "zh")
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    assert "显示这里哪些途径和引擎可用" in capsys.readouterr().out

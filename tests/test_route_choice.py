@@ -4,8 +4,10 @@ so greedy answers agree, and the timings are consistent with each other."""
 import matplotlib
 import pytest
 
-from phi_course import settings
+from phi_course import i18n, settings
 from phi_course.concepts import route_choice
+from phi_course.training.dataset import all_facts
+from phi_course.training.facts import has_cjk, normalise
 from tests.conftest import ROUTE_VARS
 
 matplotlib.use("Agg")
@@ -90,3 +92,18 @@ def test_an_in_process_route_that_cannot_run_is_reported_not_raised():
     assert m.error and "phi-3.5-moe" in m.error
     table = route_choice.summary([m])
     assert table[0]["errors"] == 1 and table[0]["latency (ms)"] == "–"
+
+
+def test_the_prompts_follow_the_course_language(monkeypatch):
+    monkeypatch.setenv(settings.QUICK_VAR, "")
+    try:
+        english = route_choice.prompts()
+        assert english == list(route_choice.PROMPTS["en"]) and english[0] == PROMPT
+        i18n.set_language("zh")
+        chinese = route_choice.prompts()
+    finally:
+        i18n.set_language(None)
+    # the same questions: one per English one, each in a phrasing the embedded model was trained on
+    assert len(chinese) == len(english) and all(has_cjk(q) for q in chinese)
+    trained = {normalise(q) for f in all_facts() for q in f.training_questions("zh")}
+    assert {normalise(q) for q in chinese} <= trained

@@ -110,3 +110,18 @@ def test_training_conversations_label_only_the_answers():
         answers = [m["content"] for m in messages if m["role"] == "assistant"]
         assert tokenizer.decode(learned) == "<|end|>".join(answers) + "<|end|>"
     assert batch["pixel_values"].shape[0] == sum(len(images) for images, _ in convs)
+
+
+def test_a_task_asks_in_the_course_language_unless_told(monkeypatch):
+    from phi_course import i18n
+
+    monkeypatch.delenv(i18n.LANG_VAR, raising=False)
+    try:
+        i18n.set_language("zh")
+        asked = tasks.make("bar_tallest", 5)
+        told = tasks.make("bar_tallest", 5, "en")
+    finally:
+        i18n.set_language(None)
+    assert asked.lang == "zh" and asked.question == tasks.TASKS["bar_tallest"].questions["zh"][0]
+    assert told.lang == "en" and told.images[0].tobytes() == asked.images[0].tobytes()  # same picture
+    assert tasks.make("bar_tallest", 5).lang == "en"  # outside a Chinese lesson: English

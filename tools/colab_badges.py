@@ -24,7 +24,7 @@ from phi_course import colab  # noqa: E402
 TAG = "colab-setup"
 COMMENT = {
     "en": "# On Google Colab: install the course, keeping Colab's own torch. Anywhere else this does nothing.",
-    "zh": "# 在 Google Colab 上：安装本课程，保留 Colab 自带的 torch。在其他环境中这个单元什么也不做。",
+    "zh": "# 在 Google Colab 上：安装本课程，保留 Colab 自带的 torch。在其他环境中这个单元格什么也不做。",
 }
 
 

@@ -16,6 +16,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
+from phi_course.i18n import N_, _
 from phi_course.tables import Table
 
 __all__ = ["Question", "Scored", "contains", "exact_match", "normalize", "questions_from", "score",
@@ -100,16 +101,17 @@ def side_by_side(models: Mapping[str, Callable[[str], str]], questions: Iterable
     scored = {name: score(name, fn, questions) for name, fn in models.items()}
     rows = []
     for i, q in enumerate(questions):
-        row = {"question": q.question, "expected": q.answer}
+        row = {N_("question"): q.question, N_("expected"): q.answer}
         for name, results in scored.items():
             row[name] = ("✓ " if results[i].contains else "✗ ") + results[i].answer
         rows.append(row)
-    rows.append({"question": "score (contains / exact)", "expected": "",
+    rows.append({N_("question"): _("score (contains / exact)"), N_("expected"): "",
                  **{name: summary(results) for name, results in scored.items()}})
-    return Table(rows, "Your questions, side by side (✓: the answer contains what you expected)")
+    return Table(rows, _("Your questions, side by side (✓: the answer contains what you expected)"))
 
 
 def summary(results: list[Scored]) -> str:
     """"3/5 contain · 1/5 exact" for one model's results."""
     n = len(results)
-    return f"{sum(r.contains for r in results)}/{n} contain · {sum(r.exact for r in results)}/{n} exact"
+    return _("{contain}/{n} contain · {exact}/{n} exact").format(contain=sum(r.contains for r in results),
+                                                                  exact=sum(r.exact for r in results), n=n)

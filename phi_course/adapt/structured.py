@@ -16,18 +16,29 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["SCHEMA_SUPPORT", "Attempt", "Structured", "ask_structured", "find_json", "number_in", "parse",
-           "response_format", "schema_prompt"]
+from phi_course.i18n import N_, _
+from phi_course.tables import Table
 
-# How each route takes a schema (checked 2026-12-01; a service can change this: read its docs).
+__all__ = ["SCHEMA_SUPPORT", "SUPPORT_CHECKED", "Attempt", "Structured", "ask_structured", "find_json", "number_in", "parse",
+           "response_format", "schema_prompt", "support_table"]
+
+# How each route takes a schema (a service can change this: read its docs).
+SUPPORT_CHECKED = "2026-12-01"
 SCHEMA_SUPPORT = {
-    "ollama": "response_format with a json_schema: Ollama 0.5 and later constrain decoding to it",
-    "nim": "NIM's own extension, extra_body={'nvext': {'guided_json': schema}}, constrains decoding; "
-           "NVIDIA recommends it over response_format's json_object",
-    "azure": "depends on the model deployment: check its model card; validate the answer either way",
-    "custom": "depends on the server: vLLM, for one, takes response_format with a json_schema",
-    "stand-in": "the course stand-in accepts response_format and ignores it: the tiny model writes what it writes",
+    "ollama": N_("response_format with a json_schema: Ollama 0.5 and later constrain decoding to it"),
+    "nim": N_("NIM's own extension, extra_body={'nvext': {'guided_json': schema}}, constrains decoding; "
+              "NVIDIA recommends it over response_format's json_object"),
+    "azure": N_("depends on the model deployment: check its model card; validate the answer either way"),
+    "custom": N_("depends on the server: vLLM, for one, takes response_format with a json_schema"),
+    "stand-in": N_("the course stand-in accepts response_format and ignores it: the tiny model writes what it "
+                   "writes"),
 }
+
+
+def support_table() -> Table:
+    """SCHEMA_SUPPORT as a table, in the course language."""
+    return Table([{N_("route"): name, N_("how it takes a schema"): _(how)} for name, how in SCHEMA_SUPPORT.items()],
+                 _("How each route takes a JSON schema (checked {date})").format(date=SUPPORT_CHECKED))
 
 _FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL)
 _NUMBER = re.compile(r"(?<![\w.-])\d+(?:\.\d+)?")  # not part of a name such as Phi-3.5
@@ -76,16 +87,17 @@ def parse(text: str, schema):
 
     found = find_json(text or "")
     if found is None:
-        return None, "the answer holds no JSON object"
+        return None, _("the answer holds no JSON object")
     try:
         data = json.loads(found)
     except json.JSONDecodeError as error:
-        return None, f"the JSON does not parse: {error.msg} at character {error.pos}"
+        return None, _("the JSON does not parse: {error} at character {pos}").format(error=error.msg, pos=error.pos)
     try:
         return schema.model_validate(data), None
     except ValidationError as error:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'the object'}: {e['msg']}" for e in error.errors())
-        return None, f"the JSON does not fit the schema: {problems}"
+        whole = _("the object")  # where an error without a field is
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or whole}: {e['msg']}" for e in error.errors())
+        return None, _("the JSON does not fit the schema: {problems}").format(problems=problems)
 
 
 @dataclass

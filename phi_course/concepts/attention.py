@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from phi_course import style
-from phi_course.i18n import _
+from phi_course.i18n import N_, _
 from phi_course.route_table import hub_repo
 
 __all__ = ["WINDOWS", "WindowFact", "attended", "mask", "measured_mask", "plot_mask", "plot_masks",
@@ -71,8 +71,9 @@ def plot_masks(n: int = 16, window: int = 4, axes=None):
         fig, axes = plt.subplots(1, 2, figsize=(8, 4), layout="constrained")
     fig = axes[0].figure
     full, windowed = mask(n), mask(n, window)
-    plot_mask(full, f"full causal: {int(full.sum())} pairs", axes[0])
-    plot_mask(windowed, f"sliding window {window}: {int(windowed.sum())} pairs", axes[1])
+    plot_mask(full, _("full causal: {pairs} pairs").format(pairs=int(full.sum())), axes[0])
+    plot_mask(windowed, _("sliding window {window}: {pairs} pairs").format(window=window, pairs=int(windowed.sum())),
+              axes[1])
     return fig
 
 
@@ -118,10 +119,10 @@ class WindowFact:
     @property
     def effect(self) -> str:
         if self.sliding_window is None:
-            return "none: full attention"
+            return _("none: full attention")
         if self.sliding_window >= self.context:
-            return "none in practice: the window is longer than the context"
-        return f"each token sees at most the last {self.sliding_window:,} tokens"
+            return _("none in practice: the window is longer than the context")
+        return _("each token sees at most the last {n:,} tokens").format(n=self.sliding_window)
 
 
 WINDOWS: list[WindowFact] = [
@@ -136,6 +137,6 @@ def window_table():
     """WINDOWS as a table, with what each window means in practice."""
     from phi_course.tables import Table
 
-    return Table([{"model": w.model, "context": w.context, "sliding_window": w.sliding_window or "-",
-                   "effect": w.effect, "source": w.source} for w in WINDOWS],
-                 "Sliding windows declared in published configs")
+    return Table([{N_("model"): w.model, N_("context"): w.context, "sliding_window": w.sliding_window or "-",
+                   N_("effect"): w.effect, N_("source"): w.source} for w in WINDOWS],
+                 _("Sliding windows declared in published configs"))

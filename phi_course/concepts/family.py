@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from phi_course import catalog, route_table, style
-from phi_course.i18n import _
+from phi_course.i18n import N_, _
 from phi_course.tables import Table
 
 __all__ = ["CLAIMS", "Claim", "GPT3_PAPER", "LLAMA2_PAPER", "PHI35_LANGUAGES", "PHI35_MINI_CARD", "PHI35_MOE_CARD",
@@ -90,22 +90,22 @@ class Claim:
     """A comparison Microsoft published about one of its models: reported, not tested by this course."""
 
     model: str
-    claim: str
+    claim: str  # marked with N_(): shown translated
     source: str
 
 
 CLAIMS: list[Claim] = [
-    Claim("phi-3-mini", "rivals Mixtral 8x7B and GPT-3.5 (69% MMLU, 8.38 MT-bench)", catalog.PHI3_REPORT),
-    Claim("phi-3-small", "beats GPT-3.5-Turbo on language, reasoning, coding and maths benchmarks",
+    Claim("phi-3-mini", N_("rivals Mixtral 8x7B and GPT-3.5 (69% MMLU, 8.38 MT-bench)"), catalog.PHI3_REPORT),
+    Claim("phi-3-small", N_("beats GPT-3.5-Turbo on language, reasoning, coding and maths benchmarks"),
           catalog.PHI3_REPORT),
-    Claim("phi-3-medium", "outperforms Gemini 1.0 Pro", catalog.PHI3_REPORT),
-    Claim("phi-3.5-mini", "beats models of its size and keeps up with models twice as large", PHI35_MINI_CARD),
-    Claim("phi-3-vision", "beats Claude-3 Haiku and Gemini 1.0 Pro V on visual reasoning, OCR, tables and charts",
+    Claim("phi-3-medium", N_("outperforms Gemini 1.0 Pro"), catalog.PHI3_REPORT),
+    Claim("phi-3.5-mini", N_("beats models of its size and keeps up with models twice as large"), PHI35_MINI_CARD),
+    Claim("phi-3-vision", N_("beats Claude-3 Haiku and Gemini 1.0 Pro V on visual reasoning, OCR, tables and charts"),
           catalog.PHI3_REPORT),
-    Claim("phi-3.5-vision", "beats Claude-3.5 Sonnet and Gemini 1.5 Flash on OCR, tables and charts; "
-          "on par for general visual knowledge", PHI35_VISION_CARD),
-    Claim("phi-3.5-moe", "with 6.6B active parameters, matches much larger models on reasoning, "
-          "language understanding and maths", PHI35_MOE_CARD),
+    Claim("phi-3.5-vision", N_("beats Claude-3.5 Sonnet and Gemini 1.5 Flash on OCR, tables and charts; "
+          "on par for general visual knowledge"), PHI35_VISION_CARD),
+    Claim("phi-3.5-moe", N_("with 6.6B active parameters, matches much larger models on reasoning, "
+          "language understanding and maths"), PHI35_MOE_CARD),
 ]
 
 
@@ -154,16 +154,16 @@ def row(model: catalog.PhiModel | str) -> dict:
     """One model as a table row."""
     m = catalog.phi(model) if isinstance(model, str) else model
     return {
-        "model": m.name,
-        "generation": m.generation,
-        "parameters (B)": m.params_b,
-        "active per token (B)": m.active_params_b,
-        "context": " / ".join(m.context),
-        "inputs": " + ".join(m.modalities),
-        "languages": m.languages,
-        "released": m.released,
-        "replaced by": display_name(m.successor) if m.successor else "-",
-        "source": card_url(m.key),
+        N_("model"): m.name,
+        N_("generation"): m.generation,
+        N_("parameters (B)"): m.params_b,
+        N_("active per token (B)"): m.active_params_b,
+        N_("context"): " / ".join(m.context),
+        N_("inputs"): " + ".join(m.modalities),
+        N_("languages"): m.languages,
+        N_("released"): m.released,
+        N_("replaced by"): display_name(m.successor) if m.successor else "-",
+        N_("source"): card_url(m.key),
     }
 
 
@@ -175,30 +175,33 @@ def card_url(key: str) -> str:
 def family_table(**conditions) -> Table:
     """The family (or the members matching `select(**conditions)`) as a table."""
     chosen = select(**conditions)
-    title = "The Phi family" + (f" ({', '.join(f'{k}={v}' for k, v in conditions.items())})" if conditions else "")
+    title = _("The Phi family") + (f" ({', '.join(f'{k}={v}' for k, v in conditions.items())})" if conditions else "")
     return Table([row(m) for m in chosen], title)
 
 
 def routes_for(model: str) -> Table:
     """Every route that lists `model`, with its id and whether it still serves it."""
     catalog.phi(model)  # a clear error for an unknown key
-    rows = [{"route": r.route, "id": r.id, "status": r.status.describe(), "instead": r.status.successor or "-",
-             "checked": r.status.checked, "note": r.status.note or "-"}
+    rows = [{N_("route"): r.route, N_("id"): r.id, N_("status"): r.status.describe(),
+             N_("instead"): r.status.successor or "-", N_("checked"): r.status.checked, N_("note"): r.status.note or "-"}
             for r in route_table.MODEL_IDS if r.model == model]
-    return Table(rows, f"Where {display_name(model)} is served (as of {route_table.CHECKED})")
+    return Table(rows, _("Where {model} is served (as of {date})").format(model=display_name(model),
+                                                                         date=route_table.CHECKED))
 
 
 def route_matrix() -> Table:
     """Model x route: 'yes' (served), 'retired <date>', 'unverified', or '-' (never listed)."""
     def cell(row: route_table.ModelId) -> str:
-        return {route_table.SERVED: "yes", route_table.RETIRED: f"retired {row.status.since}"}.get(
-            row.status.state, row.status.state)
+        if row.status.retired:
+            return _("retired {date}").format(date=row.status.since)
+        return _("yes") if row.status.state == route_table.SERVED else _(row.status.state)
 
     status = {(r.model, r.route): cell(r) for r in route_table.MODEL_IDS}
     names = [name for name in route_table.ROUTES if any(r.route == name for r in route_table.MODEL_IDS)]
-    rows = [{"model": m.name, **{route: status.get((m.key, route), "-") for route in names}}
+    rows = [{N_("model"): m.name, **{route: status.get((m.key, route), "-") for route in names}}
             for m in catalog.FAMILY.values()]
-    return Table(rows, f"Which route serves which Phi model, as of {route_table.CHECKED} (phi_course.route_table)")
+    return Table(rows, _("Which route serves which Phi model, as of {date} (phi_course.route_table)").format(
+        date=route_table.CHECKED))
 
 
 def benchmarks_for(model: str) -> dict[str, float]:
@@ -208,9 +211,9 @@ def benchmarks_for(model: str) -> dict[str, float]:
 
 def claims_table(model: str | None = None) -> Table:
     """What Microsoft reports about its models (all, or one model's), with the source."""
-    rows = [{"model": display_name(c.model), "Microsoft reports that it...": c.claim, "source": c.source}
+    rows = [{N_("model"): display_name(c.model), N_("Microsoft reports that it..."): _(c.claim), N_("source"): c.source}
             for c in CLAIMS if model is None or c.model == model]
-    return Table(rows, "Reported by Microsoft, not measured by this course")
+    return Table(rows, _("Reported by Microsoft, not measured by this course"))
 
 
 def successors_table() -> Table:
@@ -221,11 +224,12 @@ def successors_table() -> Table:
             continue
         new = catalog.phi(m.successor)
         lost = [x for x in m.modalities if x not in new.modalities]
-        rows.append({"model": m.name, "replaced by": new.name,
-                     "size then -> now (B)": f"{m.params_b:g} -> {new.params_b:g}",
-                     "inputs now": " + ".join(new.modalities),
-                     "note": f"reads {' and '.join(new.modalities)} only: for pictures, use Phi-4-multimodal" if lost else "-"})
-    return Table(rows, "Phi-3.x models and the successor Microsoft named (Foundry's retirement list)")
+        rows.append({N_("model"): m.name, N_("replaced by"): new.name,
+                     N_("size then -> now (B)"): f"{m.params_b:g} -> {new.params_b:g}",
+                     N_("inputs now"): " + ".join(new.modalities),
+                     N_("note"): _("reads {inputs} only: for pictures, use Phi-4-multimodal").format(
+                         inputs=" + ".join(new.modalities)) if lost else "-"})
+    return Table(rows, _("Phi-3.x models and the successor Microsoft named (Foundry's retirement list)"))
 
 
 def training_table() -> Table:
@@ -234,15 +238,16 @@ def training_table() -> Table:
     for t in TRAINING:
         per_gpu = t.flops_per_gpu_second
         rows.append({
-            "model": display_name(t.model),
-            "params per token (B)": t.params_per_token_b,
-            "tokens (T)": t.tokens_t,
-            "6ND (FLOPs)": f"{t.flops:.1e}",
-            "hardware": f"{t.gpus} x {t.gpu_type}, {t.days:g} days" if t.gpus else "not published",
-            "implied TFLOP/s per GPU": round(per_gpu / 1e12) if per_gpu else "-",
-            "source": t.source,
+            N_("model"): display_name(t.model),
+            N_("params per token (B)"): t.params_per_token_b,
+            N_("tokens (T)"): t.tokens_t,
+            N_("6ND (FLOPs)"): f"{t.flops:.1e}",
+            N_("hardware"): _("{gpus} x {gpu}, {days:g} days").format(gpus=t.gpus, gpu=t.gpu_type, days=t.days)
+            if t.gpus else _("not published"),
+            N_("implied TFLOP/s per GPU"): round(per_gpu / 1e12) if per_gpu else "-",
+            N_("source"): t.source,
         })
-    return Table(rows, "Training compute: 6 x parameters x tokens")
+    return Table(rows, _("Training compute: 6 x parameters x tokens"))
 
 
 # -- charts -------------------------------------------------------------------------------------
@@ -267,7 +272,7 @@ def plot_sizes(extra: dict[str, float] | None = None, ax=None):
         bars.append((name, ref["params_b"] * 1e9, None, "llm"))
     gpt4 = catalog.REFERENCE_MODELS["GPT-4"].get("unconfirmed_estimate_b")
     if gpt4:
-        bars.append(("GPT-4 (unconfirmed outside estimate)", gpt4 * 1e9, None, "estimate"))
+        bars.append((_("GPT-4 (unconfirmed outside estimate)"), gpt4 * 1e9, None, "estimate"))
     colours = {"course": style.colour(2), "phi": style.colour(0), "llm": style.colour(1),
                "estimate": "white"}
     y = range(len(bars))
@@ -276,7 +281,7 @@ def plot_sizes(extra: dict[str, float] | None = None, ax=None):
                 hatch="//" if kind == "estimate" else None)
         text = f"{params / 1e9:g}B" if params >= 1e9 else f"{params / 1e6:.1f}M"
         if kind == "estimate":  # the longest bar: its label goes inside, so it stays within the axes
-            ax.annotate(text + " (never published)", (params, i), xytext=(-4, 0), textcoords="offset points",
+            ax.annotate(text + _(" (never published)"), (params, i), xytext=(-4, 0), textcoords="offset points",
                         va="center", ha="right", fontsize=8)
         else:
             ax.annotate(text, (params, i), xytext=(3, 0), textcoords="offset points", va="center", fontsize=8)

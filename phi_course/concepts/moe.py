@@ -177,7 +177,7 @@ def plot_routing(routing: Routing, layer: int = 0, ax=None):
     fig, ax = style.axes(ax, figsize=size)
     image = ax.imshow(grid, aspect="auto", cmap="Blues", vmin=0, vmax=1)
     ax.set_xticks(range(len(routing.tokens)), [_label(t) for t in routing.tokens], rotation=60, ha="right")
-    ax.set_yticks(range(routing.num_experts), [f"expert {e}" for e in range(routing.num_experts)])
+    ax.set_yticks(range(routing.num_experts), [_("expert {e}").format(e=e) for e in range(routing.num_experts)])
     ax.grid(False)
     for t in range(len(routing.tokens)):
         for rank, e in enumerate(routing.experts[layer, t]):

@@ -19,7 +19,7 @@ import statistics
 import time
 from collections.abc import Callable, Iterable, Sequence
 
-from phi_course import chat, route_table, routes, settings, style
+from phi_course import chat, i18n, route_table, routes, settings, style
 from phi_course.chat import Answer
 from phi_course.i18n import N_, _
 from phi_course.local import generation, hub, onnx_models
@@ -36,21 +36,34 @@ ALL_ROUTES = REMOTE + IN_PROCESS
 DEFAULT_MAX_TOKENS = 64
 STANDIN_THREADS = 1  # torch threads the course stand-in uses (phi_course.standin.server)
 
-PROMPTS = (
-    "What is Phi-3.5-mini?",
-    "How do I run Phi-3.5-mini with Ollama?",
-    "What is ONNX Runtime GenAI?",
-    "How many parameters of Phi-3.5-MoE are active per token?",
-)
+# The same four questions in each course language. The Chinese ones are phrasings the embedded
+# model was trained on (data/qa.jsonl), so offline every route answers them right.
+PROMPTS = {
+    "en": (
+        "What is Phi-3.5-mini?",
+        "How do I run Phi-3.5-mini with Ollama?",
+        "What is ONNX Runtime GenAI?",
+        "How many parameters of Phi-3.5-MoE are active per token?",
+    ),
+    "zh": (
+        "什么是 Phi-3.5-mini？",
+        "怎样用 Ollama 运行 Phi-3.5-mini？",
+        "什么是 ONNX Runtime GenAI？",
+        "Phi-3.5-MoE 每个 token 激活多少参数？",
+    ),
+}
 
 
 def prompts() -> list[str]:
-    """The lesson's prompts: four, or two in quick mode (tests)."""
-    return list(PROMPTS[:2] if settings.quick() else PROMPTS)
+    """The lesson's prompts in the course language: four, or two in quick mode (tests)."""
+    asked = PROMPTS[i18n.language()]
+    return list(asked[:2] if settings.quick() else asked)
 
 
 # Where the model runs on each route (the route table's words; "transformers" is its huggingface route).
-WHERE = {name: route_table.route("huggingface" if name == "transformers" else name).runs_on for name in ALL_ROUTES}
+# English, like the table; summary() shows it in the course language.
+WHERE = {name: route_table.route("huggingface" if name == "transformers" else name).runs_on_text
+         for name in ALL_ROUTES}
 
 # Metrics a chart can show: attribute -> (title, axis label, factor from the attribute's unit).
 METRICS = {
@@ -221,7 +234,7 @@ def summary(measurements: Sequence[Answer]) -> Table:
             N_("route"): name,
             N_("answered by"): mine[0].model + ("" if mine[0].live else _(" (stand-in)")),
             N_("client"): mine[0].client,
-            N_("runs on"): WHERE[name],
+            N_("runs on"): _(WHERE[name]),
             N_("latency (ms)"): _round(_ms(_median([m.total_seconds for m in ok])), 1),
             N_("first token (ms)"): _round(_ms(_median([m.first_token_seconds for m in ok])), 1),
             N_("tokens/s"): _round(_median([m.tokens_per_second for m in ok]), 1),
@@ -279,49 +292,55 @@ def electricity_per_million(tokens_per_second: float, watts: float, price_per_kw
 # How each route is paid for. Prices change often and differ by region and model,
 # so only the billing model is stated here; the page named gives today's figures.
 COSTS = [
-    {"route": "github", "you pay": "nothing: the service is retired",
-     "per 1M tokens": "-",
-     "good to know": f"retired on {route_table.route('github').status.since}; it was free within rate limits"},
-    {"route": "azure", "you pay": "per input and output token (serverless deployment)",
-     "per 1M tokens": "see the model's pricing in the Azure AI Foundry catalog",
-     "good to know": "managed deployments bill per hour of compute instead"},
-    {"route": "nim", "you pay": "hosted API: trial credits; self-hosted: your GPU + an NVIDIA AI Enterprise licence",
-     "per 1M tokens": "see NVIDIA's pricing page",
-     "good to know": "the same container runs on your own GPU"},
-    {"route": "ollama", "you pay": "your hardware and electricity", "per 1M tokens": "no fee; electricity below",
-     "good to know": "no data leaves your machine"},
-    {"route": "custom", "you pay": "whoever runs the server (one GPU shared by a class)",
-     "per 1M tokens": "the server's cost divided among its users",
-     "good to know": "one model download for everyone"},
-    {"route": "transformers", "you pay": "your hardware and electricity", "per 1M tokens": "no fee; electricity below",
-     "good to know": "full control: any model, fine-tuning, internals"},
-    {"route": "onnx", "you pay": "your hardware and electricity", "per 1M tokens": "no fee; electricity below",
-     "good to know": "int4 builds run on CPUs, phones and the edge"},
+    {N_("route"): "github", N_("you pay"): N_("nothing: the service is retired"),
+     N_("per 1M tokens"): "-",
+     N_("good to know"): N_("retired on {since}; it was free within rate limits")},
+    {N_("route"): "azure", N_("you pay"): N_("per input and output token (serverless deployment)"),
+     N_("per 1M tokens"): N_("see the model's pricing in the Azure AI Foundry catalog"),
+     N_("good to know"): N_("managed deployments bill per hour of compute instead")},
+    {N_("route"): "nim", N_("you pay"): N_("hosted API: trial credits; self-hosted: your GPU + an NVIDIA AI Enterprise licence"),
+     N_("per 1M tokens"): N_("see NVIDIA's pricing page"),
+     N_("good to know"): N_("the same container runs on your own GPU")},
+    {N_("route"): "ollama", N_("you pay"): N_("your hardware and electricity"), N_("per 1M tokens"): N_("no fee; electricity below"),
+     N_("good to know"): N_("no data leaves your machine")},
+    {N_("route"): "custom", N_("you pay"): N_("whoever runs the server (one GPU shared by a class)"),
+     N_("per 1M tokens"): N_("the server's cost divided among its users"),
+     N_("good to know"): N_("one model download for everyone")},
+    {N_("route"): "transformers", N_("you pay"): N_("your hardware and electricity"), N_("per 1M tokens"): N_("no fee; electricity below"),
+     N_("good to know"): N_("full control: any model, fine-tuning, internals")},
+    {N_("route"): "onnx", N_("you pay"): N_("your hardware and electricity"), N_("per 1M tokens"): N_("no fee; electricity below"),
+     N_("good to know"): N_("int4 builds run on CPUs, phones and the edge")},
 ]
 
 DECISIONS = [
-    {"if you need...": "to try Phi in minutes, no hardware", "pick": "cloud: NVIDIA NIM's hosted API",
-     "because": "a free developer key is all it takes (lesson 05); GitHub Models, the seed's pick, is retired"},
-    {"if you need...": "production traffic, an SLA, enterprise auth", "pick": "cloud: Azure AI Foundry",
-     "because": "serverless or managed deployments, key or Entra ID auth (lesson 04)"},
-    {"if you need...": "the big models (Phi-4, multimodal, MoE) without GPUs", "pick": "cloud: Foundry or NVIDIA NIM",
-     "because": "they need 8-84 GB of accelerator memory; Foundry serves Phi-4 only (lessons 04, 05, 09, 10)"},
-    {"if you need...": "your own GPUs, the same API as the cloud", "pick": "server: self-hosted NIM, vLLM",
-     "because": "one OpenAI-compatible endpoint for many users (lesson 05, instructor guide)"},
-    {"if you need...": "private data, offline work, no per-token bill", "pick": "local: Ollama",
-     "because": "one command to pull and run; an OpenAI-compatible endpoint too (lesson 07)"},
-    {"if you need...": "to fine-tune, inspect or change the model", "pick": "local: Transformers",
-     "because": "the model is a PyTorch module in your process (lessons 06, 10, 11)"},
-    {"if you need...": "a phone, a browser or an embedded device", "pick": "edge: ONNX Runtime GenAI",
-     "because": "int4 builds, small runtimes, CPU/NPU/mobile targets (lesson 08)"},
+    {N_("if you need..."): N_("to try Phi in minutes, no hardware"), N_("pick"): N_("cloud: NVIDIA NIM's hosted API"),
+     N_("because"): N_("a free developer key is all it takes (lesson 05); GitHub Models, the seed's pick, is retired")},
+    {N_("if you need..."): N_("production traffic, an SLA, enterprise auth"), N_("pick"): N_("cloud: Azure AI Foundry"),
+     N_("because"): N_("serverless or managed deployments, key or Entra ID auth (lesson 04)")},
+    {N_("if you need..."): N_("the big models (Phi-4, multimodal, MoE) without GPUs"), N_("pick"): N_("cloud: Foundry or NVIDIA NIM"),
+     N_("because"): N_("they need 8-84 GB of accelerator memory; Foundry serves Phi-4 only (lessons 04, 05, 09, 10)")},
+    {N_("if you need..."): N_("your own GPUs, the same API as the cloud"), N_("pick"): N_("server: self-hosted NIM, vLLM"),
+     N_("because"): N_("one OpenAI-compatible endpoint for many users (lesson 05, instructor guide)")},
+    {N_("if you need..."): N_("private data, offline work, no per-token bill"), N_("pick"): N_("local: Ollama"),
+     N_("because"): N_("one command to pull and run; an OpenAI-compatible endpoint too (lesson 07)")},
+    {N_("if you need..."): N_("to fine-tune, inspect or change the model"), N_("pick"): N_("local: Transformers"),
+     N_("because"): N_("the model is a PyTorch module in your process (lessons 06, 10, 11)")},
+    {N_("if you need..."): N_("a phone, a browser or an embedded device"), N_("pick"): N_("edge: ONNX Runtime GenAI"),
+     N_("because"): N_("int4 builds, small runtimes, CPU/NPU/mobile targets (lesson 08)")},
 ]
+
+
+def _shown(rows: list[dict]) -> list[dict]:
+    """The rows in the course language (the tables keep English, so code can read them)."""
+    since = route_table.route("github").status.since
+    return [{key: _(value).format(since=since) for key, value in row.items()} for row in rows]
 
 
 def costs_table() -> Table:
     """How each route is paid for (billing model, not prices: those change; see each page)."""
-    return Table(COSTS, "What each route costs")
+    return Table(_shown(COSTS), _("What each route costs"))
 
 
 def decision_table() -> Table:
     """When to pick cloud, a shared server, local or edge."""
-    return Table(DECISIONS, "Choosing a route")
+    return Table(_shown(DECISIONS), _("Choosing a route"))

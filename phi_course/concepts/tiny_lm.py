@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, replace
 import torch
 
 from phi_course import settings, style
-from phi_course.i18n import _
+from phi_course.i18n import N_, _
 from phi_course.training.architectures import TinySpec
 from phi_course.training.dataset import qa_records, text_records
 from phi_course.training.schedule import lr_factor
@@ -115,8 +115,8 @@ class Preprocessed:
     duplicates: list[str] = field(default_factory=list)
 
     def summary(self) -> dict[str, int]:
-        return {"kept": len(self.kept), "dropped: too short": len(self.too_short),
-                "dropped: duplicate": len(self.duplicates)}
+        return {N_("kept"): len(self.kept), N_("dropped: too short"): len(self.too_short),
+                N_("dropped: duplicate"): len(self.duplicates)}
 
 
 def preprocess(texts: Iterable[str], min_chars: int = 20) -> Preprocessed:
@@ -199,9 +199,9 @@ def count_parameters(model) -> dict[str, int]:
     config = model.config
     experts = getattr(config, "num_local_experts", None)
     if not experts:
-        return {"total": total, "active per token": total}
+        return {N_("total"): total, N_("active per token"): total}
     in_experts = sum(p.numel() for n, p in model.named_parameters() if ".experts." in n)
-    return {"total": total, "active per token": total - in_experts + in_experts * config.num_experts_per_tok // experts}
+    return {N_("total"): total, N_("active per token"): total - in_experts + in_experts * config.num_experts_per_tok // experts}
 
 
 # --------------------------------------------------------------------------- batches
@@ -391,12 +391,12 @@ class Comparison:
 
     def rows(self) -> list[dict]:
         return [{
-            "model": name,
-            "parameters (total)": self.parameters[name]["total"],
-            "active per token": self.parameters[name]["active per token"],
-            "final train loss": round(log.final, 3),
-            "validation loss": round(self.validation[name], 3),
-            "seconds": round(log.seconds, 1),
+            N_("model"): name,
+            N_("parameters (total)"): self.parameters[name]["total"],
+            N_("active per token"): self.parameters[name]["active per token"],
+            N_("final train loss"): round(log.final, 3),
+            N_("validation loss"): round(self.validation[name], 3),
+            N_("seconds"): round(log.seconds, 1),
         } for name, log in self.logs.items()]
 
 

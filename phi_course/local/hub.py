@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from phi_course import catalog, route_table, settings
+from phi_course.i18n import _
 from phi_course.local import embedded
 
 __all__ = ["CAUSAL_LM_PATTERNS", "LoadedModel", "cached_snapshot", "download_plan", "download_snapshot",
@@ -79,10 +80,8 @@ def download_snapshot(repo_id: str, allow_patterns: list[str],
     from huggingface_hub import snapshot_download
 
     to_fetch, total = plan or download_plan(repo_id, allow_patterns)
-    print(
-        f"Downloading {repo_id}: {format_size(to_fetch)} to fetch "
-        f"({format_size(total)} in all) into the Hugging Face cache."
-    )
+    print(_("Downloading {repo}: {size} to fetch ({total} in all) into the Hugging Face cache.").format(
+        repo=repo_id, size=format_size(to_fetch), total=format_size(total)))
     return Path(snapshot_download(repo_id, allow_patterns=allow_patterns))
 
 
@@ -188,11 +187,10 @@ def load_causal_lm(model: str = "phi-3.5-mini", *, verbose: bool = True) -> Load
             missing = missing_causal_lm_files(snapshot)
             if missing:
                 raise FileNotFoundError(
-                    f"The download of {repo_id} finished without {', '.join(missing)}. "
-                    "Run the cell again to resume the download."
-                )
+                    _("The download of {repo} finished without {files}. Run the cell again to resume the "
+                      "download.").format(repo=repo_id, files=", ".join(missing)))
         hf_model, tokenizer = load_real_causal_lm(repo_id, snapshot)
-        notice = f"Using the real {repo_id} from the Hugging Face cache."
+        notice = _("Using the real {repo} from the Hugging Face cache.").format(repo=repo_id)
         if verbose:
             print(notice)
         return LoadedModel(hf_model, tokenizer, repo_id, True, notice)
@@ -200,14 +198,13 @@ def load_causal_lm(model: str = "phi-3.5-mini", *, verbose: bool = True) -> Load
     stand_in = catalog.phi(model).embedded
     if stand_in is None:
         raise LookupError(
-            f"{repo_id} is not in your Hugging Face cache and the course has no embedded "
-            f"stand-in for {model!r}. Set {settings.REAL_MODELS_VAR}=1 to download it."
-        )
+            _("{repo} is not in your Hugging Face cache and the course has no embedded model to stand in for "
+              "{model!r}. Set {var}=1 to download it.").format(repo=repo_id, model=model,
+                                                              var=settings.REAL_MODELS_VAR))
     hf_model, tokenizer = embedded.load(stand_in)
-    notice = (
-        f"Using the embedded stand-in {stand_in!r} (same architecture, a few MB) because {repo_id} "
-        f"is not in your Hugging Face cache. Set {settings.REAL_MODELS_VAR}=1 to download the real model."
-    )
+    notice = _("Using the embedded stand-in {model!r} (same architecture, a few MB) because {repo} is not in "
+               "your Hugging Face cache. Set {var}=1 to download the real model.").format(
+        model=stand_in, repo=repo_id, var=settings.REAL_MODELS_VAR)
     if verbose:
         print(notice)
     return LoadedModel(hf_model, tokenizer, stand_in, False, notice)

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from phi_course import route_table
+from phi_course import i18n, route_table  # i18n._(): `_` is this module's throwaway name
 
 __all__ = ["FAMILIAR_NAMES", "INSTRUCTIONS", "MESSAGE_ROLES", "Modelfile", "ModelfileError", "PARAMETER_TYPES",
            "parse", "read"]
@@ -70,7 +70,8 @@ class ModelfileError(ValueError):
 
     def __init__(self, message: str, line: int | None = None):
         self.line = line
-        super().__init__(f"Modelfile line {line}: {message}" if line else f"Modelfile: {message}")
+        super().__init__(i18n._("Modelfile line {line}: {message}").format(line=line, message=message) if line
+                         else f"Modelfile: {message}")
 
 
 @dataclass
@@ -114,8 +115,8 @@ class Modelfile:
         if self.license:
             kwargs["license"] = list(self.license)
         if self.adapters:
-            raise ModelfileError("ADAPTER files must be uploaded to the server first; use "
-                                 "`ollama create NAME -f Modelfile` for a Modelfile with adapters.")
+            raise ModelfileError(i18n._("ADAPTER files must be uploaded to the server first; use "
+                                    "`ollama create NAME -f Modelfile` for a Modelfile with adapters."))
         return kwargs
 
 
@@ -133,11 +134,11 @@ def parse(text: str) -> Modelfile:
         if keyword not in INSTRUCTIONS:
             raise ModelfileError(_unknown_instruction(instruction), number)
         if not args and keyword not in ("SYSTEM", "TEMPLATE", "LICENSE"):
-            raise ModelfileError(f"{keyword} needs an argument.", number)
+            raise ModelfileError(i18n._("{keyword} needs an argument.").format(keyword=keyword), number)
         if keyword == "FROM":
             if base is not None:
-                raise ModelfileError("a second FROM: this reader supports one base model (Ollama uses "
-                                     "several FROM lines only for a GGUF split into parts).", number)
+                raise ModelfileError(i18n._("a second FROM: this reader supports one base model (Ollama uses "
+                                        "several FROM lines only for a GGUF split into parts)."), number)
             base = _unquote(args)
         elif keyword == "PARAMETER":
             name, value = _parameter(args, number)
@@ -155,7 +156,8 @@ def parse(text: str) -> Modelfile:
             found[keyword.lower()] = _unquote(args)
     if base is None:
         example = route_table.model_id("ollama", "phi-3.5-mini").id
-        raise ModelfileError(f"no FROM line. Every Modelfile starts from a base model, e.g. `FROM {example}`.")
+        raise ModelfileError(i18n._("no FROM line. Every Modelfile starts from a base model, e.g. `FROM {example}`.")
+                             .format(example=example))
     return Modelfile(base=base, **found)
 
 
@@ -179,13 +181,14 @@ def _instructions(text: str):
             parts = [after]
             while '"""' not in parts[-1]:
                 if i >= len(lines):
-                    raise ModelfileError('text opened with """ is never closed: add """ at its end.', number)
+                    raise ModelfileError(i18n._('text opened with """ is never closed: add """ at its end.'), number)
                 parts.append(lines[i])
                 i += 1
             inside = "\n".join(parts)
             body, _, rest = inside.partition('"""')
             if rest.strip():
-                raise ModelfileError(f'unexpected text after the closing """: {rest.strip()!r}.', number)
+                raise ModelfileError(i18n._('unexpected text after the closing """: {text!r}.').format(text=rest.strip()),
+                                     number)
             args = before + '"""' + body + '"""'
         yield number, instruction, args
 
@@ -207,7 +210,8 @@ def _parameter(args: str, number: int) -> tuple[str, Any]:
     if key not in PARAMETER_TYPES:
         raise ModelfileError(_unknown_parameter(name), number)
     if raw == "":
-        raise ModelfileError(f"PARAMETER {key} needs a value, e.g. `PARAMETER {key} {_example(key)}`.", number)
+        raise ModelfileError(i18n._("PARAMETER {key} needs a value, e.g. `PARAMETER {key} {example}`.").format(
+            key=key, example=_example(key)), number)
     kind = PARAMETER_TYPES[key]
     try:
         if kind is bool:
@@ -216,15 +220,16 @@ def _parameter(args: str, number: int) -> tuple[str, Any]:
             return key, raw.lower() in _TRUE
         return key, kind(raw)
     except ValueError:
-        what = {int: "a whole number", float: "a number", bool: "true or false"}[kind]
-        raise ModelfileError(f"PARAMETER {key} needs {what}, got {raw!r}, e.g. "
-                             f"`PARAMETER {key} {_example(key)}`.", number) from None
+        what = {int: i18n._("a whole number"), float: i18n._("a number"), bool: i18n._("true or false")}[kind]
+        raise ModelfileError(i18n._("PARAMETER {key} needs {what}, got {raw!r}, e.g. `PARAMETER {key} {example}`.")
+                             .format(key=key, what=what, raw=raw, example=_example(key)), number) from None
 
 
 def _message(args: str, number: int) -> dict[str, str]:
     role, _, content = args.partition(" ")
     if role.lower() not in MESSAGE_ROLES:
-        raise ModelfileError(f"MESSAGE role must be one of {', '.join(MESSAGE_ROLES)}; got {role!r}.", number)
+        raise ModelfileError(i18n._("MESSAGE role must be one of {roles}; got {role!r}.").format(
+            roles=", ".join(MESSAGE_ROLES), role=role), number)
     return {"role": role.lower(), "content": _unquote(content)}
 
 
@@ -234,12 +239,14 @@ def _example(name: str) -> str:
 
 def _unknown_instruction(word: str) -> str:
     close = difflib.get_close_matches(word.upper(), INSTRUCTIONS, n=1)
-    hint = f" Did you mean {close[0]}?" if close else ""
-    return f"unknown instruction {word!r}.{hint} Instructions are: {', '.join(INSTRUCTIONS)}."
+    hint = i18n._(" Did you mean {word}?").format(word=close[0]) if close else ""
+    return i18n._("unknown instruction {word!r}.{hint} Instructions are: {known}.").format(
+        word=word, hint=hint, known=", ".join(INSTRUCTIONS))
 
 
 def _unknown_parameter(name: str) -> str:
     key = name.lower()
     suggestion = FAMILIAR_NAMES.get(key) or next(iter(difflib.get_close_matches(key, PARAMETER_TYPES, n=1)), None)
-    hint = f" Ollama calls it {suggestion}." if suggestion else ""
-    return f"unknown parameter {name!r}.{hint} Known: {', '.join(PARAMETER_TYPES)}."
+    hint = i18n._(" Ollama calls it {name}.").format(name=suggestion) if suggestion else ""
+    return i18n._("unknown parameter {name!r}.{hint} Known: {known}.").format(
+        name=name, hint=hint, known=", ".join(PARAMETER_TYPES))

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from phi_course import catalog, route_table, settings
+from phi_course.i18n import _
 from phi_course.local import embedded
 from phi_course.local.hub import (
     cached_snapshot,
@@ -193,7 +194,8 @@ def build_onnx(name: str = embedded.DEFAULT_MODEL, precision: str = "int4", *,
     work.chmod(0o755)  # mkdtemp makes it private; the finished model is an ordinary folder
     try:
         if verbose:
-            print(f"Building {name} to ONNX {precision} with the model builder (once; cached in {final})")
+            print(_("Building {name} to ONNX {precision} with the model builder (once; cached in {folder})").format(
+                name=name, precision=precision, folder=final))
         start = time.perf_counter()
         _run_builder(source, work, precision, timeout)
         seconds = time.perf_counter() - start
@@ -213,7 +215,7 @@ def build_onnx(name: str = embedded.DEFAULT_MODEL, precision: str = "int4", *,
     finally:
         shutil.rmtree(work, ignore_errors=True)
     if verbose:
-        print(f"Built in {seconds:.1f} s: {folder_size(final) / 1e6:.1f} MB")
+        print(_("Built in {seconds:.1f} s: {mb:.1f} MB").format(seconds=seconds, mb=folder_size(final) / 1e6))
     return final
 
 
@@ -291,22 +293,22 @@ def onnx_model_path(model: str = "phi-3.5-mini", *, verbose: bool = True) -> Onn
             missing = missing_onnx_files(path)
             if missing:
                 raise FileNotFoundError(
-                    f"The download of {onnx_id} finished without {', '.join(missing)}. "
-                    "Run the cell again to resume the download."
-                )
-        choice = OnnxModelChoice(path, True, onnx_id, f"Using the real {onnx_id} from the Hugging Face cache.")
+                    _("The download of {repo} finished without {files}. Run the cell again to resume the "
+                      "download.").format(repo=onnx_id, files=", ".join(missing)))
+        choice = OnnxModelChoice(path, True, onnx_id,
+                                 _("Using the real {repo} from the Hugging Face cache.").format(repo=onnx_id))
     else:
         stand_in = catalog.phi(model).embedded
         if stand_in is None:
             raise LookupError(
-                f"{onnx_id} is not in your Hugging Face cache and the course has no embedded "
-                f"stand-in for {model!r}. Set {settings.REAL_MODELS_VAR}=1 to download it."
-            )
+                _("{repo} is not in your Hugging Face cache and the course has no embedded model to stand in "
+                  "for {model!r}. Set {var}=1 to download it.").format(repo=onnx_id, model=model,
+                                                                      var=settings.REAL_MODELS_VAR))
         path = build_onnx(stand_in, "int4", verbose=verbose)
-        choice = OnnxModelChoice(path, False, stand_in, (
-            f"Using the embedded stand-in {stand_in!r} built to ONNX int4, because {onnx_id} is not "
-            f"in your Hugging Face cache. Set {settings.REAL_MODELS_VAR}=1 to download the real model."
-        ))
+        choice = OnnxModelChoice(path, False, stand_in, _(
+            "Using the embedded stand-in {model!r} built to ONNX int4, because {repo} is not in your Hugging "
+            "Face cache. Set {var}=1 to download the real model.").format(model=stand_in, repo=onnx_id,
+                                                                        var=settings.REAL_MODELS_VAR))
     if verbose:
         print(choice.notice)
     return choice
@@ -361,7 +363,7 @@ def _generate(model, tokenizer, context: int | None, prompt_or_messages, max_new
     params.set_search_options(max_length=needed, **options)
     generator = og.Generator(model, params)
     generator.append_tokens(input_ids)
-    for _ in range(max_new_tokens):  # bounded even if the runtime never reports done
+    for _step in range(max_new_tokens):  # bounded even if the runtime never reports done
         if generator.is_done():
             break
         generator.generate_next_token()

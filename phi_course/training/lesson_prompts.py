@@ -84,6 +84,10 @@ LESSON_PROMPTS = [
     ("lessons/zh/08_onnx_runtime_genai.ipynb", MINI, "Phi-3.5-mini 支持多长的上下文？", None, ()),
     ("lessons/zh/10_phi_moe.ipynb", MOE, "Phi-3.5-MoE 的激活参数有多少？", None, ()),
     ("lessons/zh/12_choose_your_route.ipynb", MINI, "什么是 Phi-4-mini？", None, ()),
+    ("phi_course/concepts/route_choice.py", MINI, "什么是 Phi-3.5-mini？", None, ()),
+    ("phi_course/concepts/route_choice.py", MINI, "怎样用 Ollama 运行 Phi-3.5-mini？", None, ()),
+    ("phi_course/concepts/route_choice.py", MINI, "什么是 ONNX Runtime GenAI？", None, ()),
+    ("phi_course/concepts/route_choice.py", MINI, "Phi-3.5-MoE 每个 token 激活多少参数？", None, ()),
 ]
 
 REPEATS = 3  # how many times an epoch trains on each lesson prompt

@@ -16,10 +16,11 @@ from pathlib import Path
 
 import torch
 
+from phi_course.i18n import N_, _
 from phi_course.vision import tasks
 
-__all__ = ["BATCH", "PER_TASK", "RECORD", "Score", "TARGET", "answers", "by_family", "eval_samples", "evaluate",
-           "load_record", "save", "table_rows"]
+__all__ = ["BATCH", "FAMILY_NAMES", "PER_TASK", "RECORD", "Score", "TARGET", "answers", "by_family", "eval_samples",
+           "evaluate", "family_label", "load_record", "save", "table_rows"]
 
 PER_TASK = 50  # questions per task and language for the full table
 BATCH = 32
@@ -97,16 +98,27 @@ def by_family(scores: dict[str, Score]) -> dict[str, Score]:
     return dict(families)
 
 
+# The task families (tasks.FAMILIES), marked so a table can show them in the course language.
+FAMILY_NAMES = (N_("bar chart"), N_("line chart"), N_("table (OCR)"), N_("shapes"), N_("frames"))
+
+
+def family_label(family: str) -> str:
+    """A task family's name in the course language (lesson 09's tables)."""
+    return _(family)
+
+
 def table_rows(scores: dict[str, Score]) -> list[dict]:
     """One row per family, then one per task: share correct and whether it meets the target."""
     rows = []
     for family, score in by_family(scores).items():
-        rows.append({"family": family, "task": "(all)", "correct": f"{score.correct}/{score.total}",
-                     "score": f"{score.share:.0%}", "meets 80%": "yes" if score.share >= TARGET else "NO"})
+        rows.append({N_("family"): family_label(family), N_("task"): _("(all)"), N_("correct"): f"{score.correct}/{score.total}",
+                     N_("score"): f"{score.share:.0%}",
+                     N_("meets 80%"): _("yes") if score.share >= TARGET else _("NO")})
         for name, task_score in scores.items():
             if tasks.TASKS[name].family == family:
-                rows.append({"family": "", "task": name, "correct": f"{task_score.correct}/{task_score.total}",
-                             "score": f"{task_score.share:.0%}", "meets 80%": ""})
+                rows.append({N_("family"): "", N_("task"): name,
+                             N_("correct"): f"{task_score.correct}/{task_score.total}",
+                             N_("score"): f"{task_score.share:.0%}", N_("meets 80%"): ""})
     return rows
 
 

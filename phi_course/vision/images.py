@@ -23,6 +23,8 @@ from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
 
+from phi_course.i18n import N_, _
+
 __all__ = ["DETAILS", "FORMATS", "ImageError", "LIMITS", "Limits", "MB", "STANDIN", "check_count", "check_data_urls",
            "check_size", "encode", "from_data_url", "image_part", "to_data_url"]
 
@@ -51,28 +53,28 @@ class Limits:
         def fmt(value, unit=""):
             return "-" if value is None else f"{value:,}{unit}"
         return {
-            "service": self.service,
-            "per image": "-" if self.max_image_bytes is None else _size(self.max_image_bytes),
-            "images per request": fmt(self.max_images),
-            "inline base64": fmt(self.max_base64_chars, " chars"),
-            "longest side": fmt(self.max_side_px, " px"),
-            "source": self.source,
+            N_("service"): _(self.service),
+            N_("per image"): "-" if self.max_image_bytes is None else _size(self.max_image_bytes),
+            N_("images per request"): fmt(self.max_images),
+            N_("inline base64"): fmt(self.max_base64_chars, _(" chars")),
+            N_("longest side"): fmt(self.max_side_px, " px"),
+            N_("source"): _(self.source),
         }
 
 
 LIMITS: dict[str, Limits] = {limit.service: limit for limit in [
     Limits("OpenAI API", 20 * MB, 500, None, None,
-           "OpenAI 'Images and vision' guide (2025): PNG, JPEG, WEBP, non-animated GIF; "
-           "20 MB per image, 500 images and 50 MB of images per request"),
+           N_("OpenAI 'Images and vision' guide (2025): PNG, JPEG, WEBP, non-animated GIF; "
+              "20 MB per image, 500 images and 50 MB of images per request")),
     Limits("Azure OpenAI / AI Foundry", 20 * MB, 10, None, None,
-           "Microsoft Learn, 'Vision-enabled chat models' (2025): 20 MB per image, 10 images per chat call"),
+           N_("Microsoft Learn, 'Vision-enabled chat models' (2025): 20 MB per image, 10 images per chat call")),
     Limits("NVIDIA NIM (hosted)", None, None, 180_000, None,
-           "NVIDIA's build.nvidia.com samples: inline base64 under 180,000 characters; "
-           "larger images go through its assets API"),
-    Limits("course stand-in", 20 * MB, 10, None, 4096,
-           "the course's own limits: the OpenAI per-image size, Azure's image count, and "
-           "4096 px per side so a huge picture cannot exhaust memory"),
-]}
+           N_("NVIDIA's build.nvidia.com samples: inline base64 under 180,000 characters; "
+              "larger images go through its assets API")),
+    Limits(N_("course stand-in"), 20 * MB, 10, None, 4096,
+           N_("the course's own limits: the OpenAI per-image size, Azure's image count, and "
+              "4096 px per side so a huge picture cannot exhaust memory")),
+]}  # services and sources are marked with N_(): describe() shows them in the course language
 STANDIN = LIMITS["course stand-in"]
 
 _DATA_URL = re.compile(r"^data:(?P<mime>[\w.+-]+/[\w.+-]+)?(?P<params>(;[\w-]+=[^;,]*)*)(?P<b64>;base64)?,",

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import textwrap
 
+from phi_course.i18n import _
+
 __all__ = ["answer", "model_view", "pictures"]
 
 
@@ -56,15 +58,17 @@ def answer(images, question: str, reply: str, expected: str | None = None, size:
             ax.set_title(str(captions[i]), fontsize=8, fontweight="normal")
     panel = axes[-1]
     panel.axis("off")
-    lines = [("Q", question), ("A", reply)]
+    right = reply.strip() == expected
+    lines = [(_("Q: "), question, "normal"), (_("A: "), reply, "bold")]  # the colon is the language's own
     if expected is not None:
-        lines.append(("", "right" if reply.strip() == expected else f"expected: {expected}"))
+        lines.append(("", _("right") if right else _("expected: {answer}").format(answer=expected), "normal"))
     y = 0.85
-    for label, text in lines:
-        wrapped = textwrap.wrap(text, 34) or [""]
-        panel.text(0, y, (f"{label}: " if label else "") + "\n    ".join(wrapped), fontsize=9, va="top",
-                   transform=panel.transAxes, fontweight="bold" if label == "A" else "normal",
-                   color=style.colour(2 if text == "right" else 3) if not label else "black")
+    for label, text, weight in lines:
+        # Chinese has no spaces to break at: wrap by width, which textwrap does for it too
+        wrapped = textwrap.wrap(text, 34 if text.isascii() else 17) or [""]
+        panel.text(0, y, label + "\n    ".join(wrapped), fontsize=9, va="top",
+                   transform=panel.transAxes, fontweight=weight,
+                   color=style.colour(2 if right else 3) if not label else "black")
         y -= 0.14 * len(wrapped) + 0.08
     return fig
 

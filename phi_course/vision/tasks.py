@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from PIL import Image
 
+from phi_course import i18n
 from phi_course.vision import draw
 
 __all__ = ["DIRECTIONS", "EVAL_SEEDS", "FAMILIES", "FRAMES", "KINDS", "LANGS", "SCENES", "Sample", "Scene",
@@ -242,11 +243,14 @@ def ask(task: Task, shown: Scene, lang: str, rng: random.Random, phrasing: int |
     return template.format(**params), task.answer(shown.facts, params, lang)
 
 
-def make(task: str, seed: int, lang: str = "en", size: int = draw.SIZE, phrasing: int | None = 0) -> Sample:
+def make(task: str, seed: int, lang: str | None = None, size: int = draw.SIZE, phrasing: int | None = 0) -> Sample:
     """The sample for `task` drawn from `seed`, asked in `lang` ('en' or 'zh') in its main phrasing.
 
-    `phrasing=None` picks one of the task's phrasings at random (from the same seed).
+    `lang=None` asks in the course language (phi_course.i18n): a lesson in lessons/zh/ asks in
+    Chinese with the same code as its English twin. `phrasing=None` picks one of the task's
+    phrasings at random (from the same seed).
     """
+    lang = lang or i18n.language()
     if task not in TASKS:
         raise KeyError(f"No vision task called {task!r}. Known: {', '.join(TASKS)}")
     if lang not in LANGS:
