@@ -468,7 +468,7 @@ class Engine:
                 del self._pending[deliver]
                 if final:
                     self._flushed.pop(deliver, None)
-                elif any(kind == "piece" for kind, _ in pending):  # the first piece goes at once
+                elif any(kind == "piece" and value for kind, value in pending):  # the first text goes at once
                     self._flushed[deliver] = now
 
     def _drop_everything(self) -> None:

@@ -171,7 +171,10 @@ def start(timeout: float = START_TIMEOUT) -> StandIn:
         process = subprocess.Popen(
             command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env,
             pass_fds=(sock.fileno(),),
-            start_new_session=True,  # Ctrl-C / kernel interrupt must not reach the server
+            # A process group of its own: Ctrl-C and a kernel interrupt (SIGINT to the kernel's group)
+            # do not reach it. Not a session of its own: Linux shares the CPU between sessions
+            # (autogroups), and a busy kernel's session then left the server half a core.
+            process_group=0,
         )
     finally:
         sock.close()  # the child has its own copy
