@@ -20,11 +20,13 @@ from pathlib import Path
 
 import torch
 
+from phi_course.adapt.tools import TOOL_FUNCTIONS
 from phi_course.local.embedded import EMBEDDED, load
+from phi_course.local.tool_text import parse_calls
 from phi_course.training.architectures import SPECS
 from phi_course.training.dataset import all_facts, heldout_conversations, heldout_records, phrasings
 from phi_course.training.facts import LANGS, has_cjk
-from phi_course.training.skills import CALL_END, CALL_START, heldout_reading, heldout_tool_questions
+from phi_course.training.skills import heldout_reading, heldout_tool_questions
 from phi_course.training.tokenizer import chat_prompt
 
 __all__ = ["BATCH_SIZE", "Score", "eval_questions", "evaluate", "evaluate_all", "evaluate_skills", "format_table",
@@ -108,16 +110,9 @@ def generate_chats(model, tokenizer, chats: list[dict], max_new_tokens: int = 64
 
 
 def parse_call(answer: str) -> tuple[str, dict] | None:
-    """(name, arguments) of the one tool call an answer makes, or None if it makes none or an unreadable one."""
-    import json
-
-    if not answer.startswith(CALL_START) or CALL_END not in answer:
-        return None
-    try:
-        calls = json.loads(answer[len(CALL_START):answer.index(CALL_END)])
-        return calls[0]["name"], calls[0]["arguments"]
-    except (ValueError, LookupError, TypeError):
-        return None
+    """(name, arguments) of the first tool call an answer makes, or None if it makes none or an unreadable one."""
+    calls = parse_calls(answer, known=TOOL_FUNCTIONS)
+    return (calls[0].name, calls[0].arguments) if calls else None
 
 
 def evaluate_skills(model_name: str, lang: str, path: Path | None = None) -> list[Score]:

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from phi_course import catalog, route_table
 from phi_course.adapt import tools
 from phi_course.adapt.retrieval import messages_with
+from phi_course.local.tool_text import CALL_END, CALL_START
 
 __all__ = ["CALL_END", "CALL_START", "HELDOUT_COMBINATION", "READING_PER_EPOCH", "TOOL_CHAT_TEMPLATE", "TOOL_TOKENS",
            "TOOLS_SYSTEM", "TOOL_KINDS_PER_EPOCH", "TOOL_PLAIN_PER_EPOCH", "call_text", "heldout_reading",
@@ -39,8 +40,7 @@ __all__ = ["CALL_END", "CALL_START", "HELDOUT_COMBINATION", "READING_PER_EPOCH",
 
 # Phi-4-mini's tool tokens: the tools offered (in the system turn), a call the model makes, and
 # what the tool returned. A model trained on these records has them as special tokens.
-TOOLS_START, TOOLS_END, CALL_START, CALL_END, TOOL_RESPONSE = (
-    "<|tool|>", "<|/tool|>", "<|tool_call|>", "<|/tool_call|>", "<|tool_response|>")
+TOOLS_START, TOOLS_END, TOOL_RESPONSE = "<|tool|>", "<|/tool|>", "<|tool_response|>"
 TOOL_TOKENS = [TOOLS_START, TOOLS_END, CALL_START, CALL_END, TOOL_RESPONSE]
 TOOLS_SYSTEM = "You are a helpful assistant with some tools."  # the system turn when tools come without one
 
