@@ -17,7 +17,8 @@ tuning (fresh each epoch): tool calls were learned (74-91% right on held-out wor
 reading was not (0-12%: the models wrote the answering sentence's frame and guessed
 its value), and the held-out fact scores fell from 87/90% (en/zh, tiny-phi35-mini)
 to 85/84% with both skills and 75/76% with tool calls alone (tiny-phi35-moe: 89/86%
-to 83/79% and 81/84%). The shipped models therefore train without them, and
+to 83/79% and 81/84%), far beyond the 2-3 points two seeds of the shipped recipe differ by
+(tiny-phi35-mini 87/90%, 89/87%, 88/88%). The shipped models therefore train without them, and
 `make eval-models` scores both skills as a baseline (`evaluate_skills`). Copying from
 the prompt is learned in pre-training on far more text than the course has; tool
 calls need a model with room for them beside the facts.
