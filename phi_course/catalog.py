@@ -12,13 +12,21 @@ from dataclasses import dataclass
 
 from phi_course.route_table import hub_repo
 
-__all__ = ["BENCHMARKS", "BENCHMARK_SOURCES", "FAMILY", "PHI35_CARDS", "PHI3_REPORT", "PHI4_MINI_REPORT",
+__all__ = ["BENCHMARKS", "BENCHMARK_SOURCES", "FAMILY", "FUNCTION_CALLING", "PHI35_CARDS", "PHI3_REPORT", "PHI4_MINI_REPORT",
            "PHI4_REPORT", "PhiModel", "REFERENCE_MODELS", "phi"]
 
 PHI3_REPORT = "Phi-3 Technical Report, arXiv:2404.14219 (Microsoft, 2024)"
 PHI35_CARDS = f"Hugging Face model cards of {hub_repo('phi-3.5-mini')} and {hub_repo('phi-3.5-moe')} (Aug 2024)"
 PHI4_REPORT = "Phi-4 Technical Report, arXiv:2412.08905 (Microsoft, 2024)"
 PHI4_MINI_REPORT = "Phi-4-Mini Technical Report, arXiv:2503.01743 (Microsoft, 2025)"
+
+
+# Which Phi models are documented for function calling (tools offered in the system turn between
+# <|tool|> and <|/tool|>, the model answering with calls), and where that was read.
+FUNCTION_CALLING = {
+    "phi-4-mini": ("https://huggingface.co/microsoft/Phi-4-mini-instruct "
+                   "(model card, 'Tool-Enabled Function-Calling Format')", "2026-12-01"),
+}
 
 
 @dataclass(frozen=True)

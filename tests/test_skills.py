@@ -37,7 +37,7 @@ def test_without_tools_the_tool_template_writes_what_the_shipped_one_does(tokeni
         assert render(tokenizer, messages) == shipped
 
 
-def test_tools_calls_and_results_take_phi4_minis_layout(tokenizer):
+def test_tools_calls_and_results_take_the_courses_layout(tokenizer):
     call = {"id": "call_0", "type": "function",
             "function": {"name": "model_card", "arguments": json.dumps({"model": "Phi-4-mini"})}}
     text = render(tokenizer, [{"role": "user", "content": "Look up Phi-4-mini."},
@@ -102,3 +102,11 @@ def test_a_call_that_does_not_parse_is_no_call():
     assert parse_call(skills.call_text("model_card", {"model": "Phi-4"})) == ("model_card", {"model": "Phi-4"})
     for text in ["Phi-4 has 14.7B parameters.", "<|tool_call|>[{\"name\": \"model_card\"", "<|tool_call|>[]<|/tool_call|>"]:
         assert parse_call(text) is None
+
+
+def test_function_calling_claims_name_a_catalog_model_a_source_and_the_day_it_was_checked():
+    import datetime
+
+    for key, (source, checked) in catalog.FUNCTION_CALLING.items():
+        assert key in catalog.FAMILY and source.startswith("https://")
+        assert datetime.date.fromisoformat(checked) <= datetime.date(2026, 12, 1)

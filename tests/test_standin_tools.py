@@ -1,6 +1,6 @@
 """Tool calls through the stand-in: the tools API of both protocols, with the real openai and ollama clients.
 
-A model that writes Phi-4-mini's call (`<|tool_call|>[...]<|/tool_call|>`) gets `tool_calls` back;
+A model that writes a call in the course's layout (`<|tool_call|>[...]<|/tool_call|>`) gets `tool_calls` back;
 the shipped tiny models were never trained to call tools, so over HTTP they show what such a model
 shows (tools accepted, answers in text, tool exchanges in the history read, every mistake a 400
 naming the field). The call path itself is tested on written answers: the reader
@@ -120,7 +120,7 @@ def test_tool_choice_forces_the_opening_of_a_call_or_is_refused():
 
 @pytest.fixture(scope="module")
 def tokenizer():
-    """A tokenizer with Phi-4-mini's call markers as special tokens, as a tool-trained model's would have them."""
+    """A tokenizer with the call markers as special tokens, as a tool-trained model's would have them."""
     tokenizer = train_tokenizer([call("model_card", {"model": "Phi-4-mini"}), "Phi-4-mini has 3.8B parameters."],
                                 vocab_size=400)
     tokenizer.add_special_tokens({"extra_special_tokens": skills.TOOL_TOKENS}, replace_extra_special_tokens=False)

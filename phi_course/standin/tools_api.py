@@ -90,7 +90,7 @@ class OllamaCall(TypedDict):
 
 
 def lays_out_tools(chat_template: str) -> bool:
-    """True when a model's chat template puts offered tools in the prompt (Phi-4-mini's layout).
+    """True when a model's chat template puts offered tools in the prompt (as Phi-4-mini's does).
 
     A model whose template does not was never trained to call tools: offered some, it answers in
     text, and it cannot be made to call one (tool_choice "required" is refused).

@@ -2,8 +2,8 @@
 
 Introduced in lessons/13_make_it_yours.ipynb (tool calls and retrieval).
 
-Tool calls: with the course's tools offered (phi_course.adapt.tools) in Phi-4-mini's
-layout (TOOL_CHAT_TEMPLATE), a question a tool answers gets a call with the right
+Tool calls: with the course's tools offered (phi_course.adapt.tools) in the layout of
+TOOL_CHAT_TEMPLATE, a question a tool answers gets a call with the right
 arguments; once the tool's result is in the chat, the answer is written from it; a
 question no tool answers gets a plain answer.
 
@@ -39,14 +39,15 @@ __all__ = ["CALL_END", "CALL_START", "HELDOUT_COMBINATION", "READING_PER_EPOCH",
            "TOOLS_SYSTEM", "TOOL_KINDS_PER_EPOCH", "TOOL_PLAIN_PER_EPOCH", "call_text", "heldout_reading",
            "heldout_tool_questions", "reading_records", "skill_records", "tool_records"]
 
-# Phi-4-mini's tool tokens: the tools offered (in the system turn), a call the model makes, and
-# what the tool returned. A model trained on these records has them as special tokens.
+# Tool tokens: the tools offered (in the system turn, as Phi-4-mini's model card documents:
+# catalog.FUNCTION_CALLING), and, the course's choice, a call the model makes and what the tool
+# returned. A model trained on these records has them as special tokens.
 TOOLS_START, TOOLS_END, TOOL_RESPONSE = "<|tool|>", "<|/tool|>", "<|tool_response|>"
 TOOL_TOKENS = [TOOLS_START, TOOLS_END, CALL_START, CALL_END, TOOL_RESPONSE]
 TOOLS_SYSTEM = "You are a helpful assistant with some tools."  # the system turn when tools come without one
 
-# The embedded models' chat template (phi_course.training.tokenizer) with Phi-4-mini's tool layout:
-# given `tools=` (OpenAI's function list), the system turn ends with
+# The embedded models' chat template (phi_course.training.tokenizer) with tools laid out: given
+# `tools=` (OpenAI's function list), the system turn ends, as in Phi-4-mini's model card, with
 # `<|tool|>[{name, description, parameters}, ...]<|/tool|>`; an assistant turn that calls tools is
 # `<|tool_call|>[{"name": ..., "arguments": {...}}]<|/tool_call|>`; a tool's result is a
 # `<|tool_response|>` turn. Without tools it renders exactly the shipped template's text.
