@@ -75,38 +75,38 @@ def eval_questions(lang: str, limit: int | None = None, one_phrasing: bool = Fal
 
 
 @torch.inference_mode()
+def _greedy(model, tokenizer, prompts: list[str], max_new_tokens: int, batch_size: int,
+            keep_special: bool = False) -> list[str]:
+    """Greedy continuations of templated prompts, in left-padded batches. `keep_special` keeps
+    special tokens other than end and padding (a tool call is made of them)."""
+    answers = []
+    for i in range(0, len(prompts), batch_size):
+        batch = tokenizer(prompts[i:i + batch_size], return_tensors="pt", padding=True, padding_side="left",
+                          add_special_tokens=False)
+        out = model.generate(**batch, max_new_tokens=max_new_tokens, do_sample=False,
+                             eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id)
+        texts = tokenizer.batch_decode(out[:, batch["input_ids"].shape[1]:], skip_special_tokens=not keep_special)
+        if keep_special:
+            texts = [t.replace(tokenizer.eos_token, "").replace(tokenizer.pad_token, "") for t in texts]
+        answers += [t.strip() for t in texts]
+    return answers
+
+
 def generate_answers(model, tokenizer, questions: list[str], max_new_tokens: int = 64,
                      batch_size: int = BATCH_SIZE, system: str | None = None,
                      histories: list[list] | None = None) -> list[str]:
     """Greedy answers to `questions` (each after its earlier turns, if any), in left-padded batches."""
-    answers = []
     histories = histories or [None] * len(questions)
-    for i in range(0, len(questions), batch_size):
-        prompts = [chat_prompt(tokenizer, q, system, h)
-                   for q, h in zip(questions[i:i + batch_size], histories[i:i + batch_size], strict=True)]
-        batch = tokenizer(prompts, return_tensors="pt", padding=True, padding_side="left",
-                          add_special_tokens=False)
-        out = model.generate(**batch, max_new_tokens=max_new_tokens, do_sample=False,
-                             eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id)
-        answers += tokenizer.batch_decode(out[:, batch["input_ids"].shape[1]:], skip_special_tokens=True)
-    return [a.strip() for a in answers]
+    prompts = [chat_prompt(tokenizer, q, system, h) for q, h in zip(questions, histories, strict=True)]
+    return _greedy(model, tokenizer, prompts, max_new_tokens, batch_size)
 
 
-@torch.inference_mode()
 def generate_chats(model, tokenizer, chats: list[dict], max_new_tokens: int = 64,
                    batch_size: int = BATCH_SIZE) -> list[str]:
     """Greedy answers to whole chats ({messages, tools}), special tokens kept (a tool call is made of them)."""
-    answers = []
-    for i in range(0, len(chats), batch_size):
-        prompts = [tokenizer.apply_chat_template(c["messages"], tools=c.get("tools"), tokenize=False,
-                                                 add_generation_prompt=True) for c in chats[i:i + batch_size]]
-        batch = tokenizer(prompts, return_tensors="pt", padding=True, padding_side="left",
-                          add_special_tokens=False)
-        out = model.generate(**batch, max_new_tokens=max_new_tokens, do_sample=False,
-                             eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id)
-        answers += [a.replace(tokenizer.eos_token, "").replace(tokenizer.pad_token, "").strip()
-                    for a in tokenizer.batch_decode(out[:, batch["input_ids"].shape[1]:])]
-    return answers
+    prompts = [tokenizer.apply_chat_template(c["messages"], tools=c.get("tools"), tokenize=False,
+                                             add_generation_prompt=True) for c in chats]
+    return _greedy(model, tokenizer, prompts, max_new_tokens, batch_size, keep_special=True)
 
 
 def parse_call(answer: str) -> tuple[str, dict] | None:
