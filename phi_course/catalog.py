@@ -24,7 +24,7 @@ PHI4_MINI_REPORT = "Phi-4-Mini Technical Report, arXiv:2503.01743 (Microsoft, 20
 # Which Phi models are documented for function calling (tools offered in the system turn between
 # <|tool|> and <|/tool|>, the model answering with calls), and where that was read.
 FUNCTION_CALLING = {
-    "phi-4-mini": ("https://huggingface.co/microsoft/Phi-4-mini-instruct "
+    "phi-4-mini": (f"https://huggingface.co/{hub_repo('phi-4-mini')} "
                    "(model card, 'Tool-Enabled Function-Calling Format')", "2026-12-01"),
 }
 
