@@ -107,3 +107,18 @@ def test_the_prompts_follow_the_course_language(monkeypatch):
     assert len(chinese) == len(english) and all(has_cjk(q) for q in chinese)
     trained = {normalise(q) for f in all_facts() for q in f.training_questions("zh")}
     assert {normalise(q) for q in chinese} <= trained
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_decision_table_names_what_foundry_serves_from_the_route_table(monkeypatch, lang):
+    from phi_course import route_table
+
+    monkeypatch.setenv(i18n.LANG_VAR, lang)
+    served = [row.id for row in route_table.ids_on("azure", include_retired=False)]
+    retired = [row.id for row in route_table.ids_on("azure") if row.id not in served]
+    because = " ".join(row["because"] for row in route_choice.decision_table())
+    assert served and retired
+    assert all(model_id in because for model_id in served)
+    assert not any(model_id in because for model_id in retired)
+    assert route_table.CHECKED in because
+    assert "Azure AI Foundry" not in str(route_choice.decision_table()) + str(route_choice.costs_table())

@@ -296,7 +296,7 @@ COSTS = [
      N_("per 1M tokens"): "-",
      N_("good to know"): N_("retired on {since}; it was free within rate limits")},
     {N_("route"): "azure", N_("you pay"): N_("per input and output token (serverless deployment)"),
-     N_("per 1M tokens"): N_("see the model's pricing in the Azure AI Foundry catalog"),
+     N_("per 1M tokens"): N_("see the model's pricing in the Microsoft Foundry catalog"),
      N_("good to know"): N_("managed deployments bill per hour of compute instead")},
     {N_("route"): "nim", N_("you pay"): N_("hosted API: trial credits; self-hosted: your GPU + an NVIDIA AI Enterprise licence"),
      N_("per 1M tokens"): N_("see NVIDIA's pricing page"),
@@ -315,10 +315,10 @@ COSTS = [
 DECISIONS = [
     {N_("if you need..."): N_("to try Phi in minutes, no hardware"), N_("pick"): N_("cloud: NVIDIA NIM's hosted API"),
      N_("because"): N_("a free developer key is all it takes (lesson 05); GitHub Models, the seed's pick, is retired")},
-    {N_("if you need..."): N_("production traffic, an SLA, enterprise auth"), N_("pick"): N_("cloud: Azure AI Foundry"),
+    {N_("if you need..."): N_("production traffic, an SLA, enterprise auth"), N_("pick"): N_("cloud: Microsoft Foundry"),
      N_("because"): N_("serverless or managed deployments, key or Entra ID auth (lesson 04)")},
     {N_("if you need..."): N_("the big models (Phi-4, multimodal, MoE) without GPUs"), N_("pick"): N_("cloud: Foundry or NVIDIA NIM"),
-     N_("because"): N_("they need 8-84 GB of accelerator memory; Foundry serves Phi-4 only (lessons 04, 05, 09, 10)")},
+     N_("because"): N_("they need 8-84 GB of accelerator memory; as of {checked}, Foundry serves {foundry} (lessons 04, 05, 09, 10)")},
     {N_("if you need..."): N_("your own GPUs, the same API as the cloud"), N_("pick"): N_("server: self-hosted NIM, vLLM"),
      N_("because"): N_("one OpenAI-compatible endpoint for many users (lesson 05, instructor guide)")},
     {N_("if you need..."): N_("private data, offline work, no per-token bill"), N_("pick"): N_("local: Ollama"),
@@ -333,7 +333,11 @@ DECISIONS = [
 def _shown(rows: list[dict]) -> list[dict]:
     """The rows in the course language (the tables keep English, so code can read them)."""
     since = route_table.route("github").status.since
-    return [{key: _(value).format(since=since) for key, value in row.items()} for row in rows]
+    # Which Phi models Foundry still serves comes from the route table, so this row changes with it.
+    # The list separator is a message too: Chinese lists take 、.
+    foundry = _(", ").join(row.id for row in route_table.ids_on("azure", include_retired=False))
+    return [{key: _(value).format(since=since, checked=route_table.CHECKED, foundry=foundry)
+             for key, value in row.items()} for row in rows]
 
 
 def costs_table() -> Table:
