@@ -192,7 +192,7 @@ def stream_of(call_text: str | None, finish: str, offered) -> ChatCompletion:
     """The chunks the stand-in sends for an answer held back as a call, accumulated by the SDK's stream state."""
     state = ChatCompletionStreamState(input_tools=offered)
     deltas, reason = tools_api.openai_deltas(call_text, finish, offered)
-    chunks = [{"role": "assistant", "content": ""}, *deltas, {}]
+    chunks = [tools_api.opening(deltas[0]), *deltas[1:], {}]
     for i, delta in enumerate(chunks):
         state.handle_chunk(ChatCompletionChunk.model_validate({
             "id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 0, "model": MODEL,
@@ -202,7 +202,7 @@ def stream_of(call_text: str | None, finish: str, offered) -> ChatCompletion:
 
 def test_a_streamed_call_is_accumulated_by_the_openai_sdk():
     choice = stream_of(CARD_CALL, "stop", tools.TOOLS).choices[0]
-    assert choice.finish_reason == "tool_calls" and not choice.message.content
+    assert choice.finish_reason == "tool_calls" and choice.message.content is None  # as OpenAI's calls
     (made,) = choice.message.tool_calls
     assert (made.function.name, json.loads(made.function.arguments)) == ("model_card", {"model": "Phi-4-mini"})
     two = CALL_START + json.dumps([{"name": "model_card", "arguments": {"model": "Phi-3-mini"}},
@@ -248,6 +248,7 @@ def test_the_shipped_models_lay_out_no_tools_so_an_offer_changes_nothing(client)
     chunks = [c.choices[0] for c in streamed if c.choices]
     assert "".join(c.delta.content or "" for c in chunks) == plain.message.content
     assert chunks[-1].finish_reason == plain.finish_reason and not any(c.delta.tool_calls for c in chunks)
+    assert [c.delta.role for c in chunks].count("assistant") == 1 and chunks[0].delta.role == "assistant"
 
 
 def test_stop_strings_and_the_budget_apply_to_a_text_answer_with_tools_offered(client):

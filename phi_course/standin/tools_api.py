@@ -26,7 +26,7 @@ from phi_course.standin.body import Allowed, InvalidField
 
 __all__ = ["FUNCTION_NAME", "OllamaCall", "OpenAICall", "Tool", "ToolChoice", "begin_for", "check_messages",
            "lays_out_tools", "ollama_calls", "ollama_message", "openai_calls", "openai_deltas", "openai_message",
-           "read_calls", "tool_names"]
+           "opening", "read_calls", "tool_names"]
 
 FUNCTION_NAME = r"^[A-Za-z0-9_-]{1,64}$"  # what the OpenAI API accepts as a function's name
 
@@ -198,6 +198,14 @@ def openai_deltas(call: str | None, finish: str, tools: list[dict[str, Any]] | N
         deltas.append({"tool_calls": [{"index": index, **made, "function": {**made["function"], "arguments": ""}}]})
         deltas.append({"tool_calls": [{"index": index, "function": {"arguments": arguments}}]})
     return deltas, "tool_calls"
+
+
+def opening(delta: dict[str, Any]) -> dict[str, Any]:
+    """A stream's first delta, which names the role. As OpenAI sends it: with the content ("" for a text
+    answer that has not begun), or, when the answer is a call, content null beside the call."""
+    if "tool_calls" in delta:
+        return {"role": "assistant", "content": None, **delta}
+    return {"role": "assistant", "content": "", **delta}
 
 
 def ollama_message(text: str, call: str | None, tools: list[dict[str, Any]] | None) -> dict[str, Any]:
