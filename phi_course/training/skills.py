@@ -22,6 +22,13 @@ to 83/79% and 81/84%), far beyond the 2-3 points two seeds of the shipped recipe
 `make eval-models` scores both skills as a baseline (`evaluate_skills`). Copying from
 the prompt is learned in pre-training on far more text than the course has; tool
 calls need a model with room for them beside the facts.
+
+A third run (2026-12-01, tiny-phi35-mini, tool calls only, bf16) kept the shared tokenizer's
+merges and added the tool tokens after them, to test whether the merges spent on tool JSON
+had cost the facts: the held-out facts still fell (88/88% to 80/80%), so the loss comes from
+the tool records themselves; and no call was right (0%): without merges for JSON, the model
+wrote `}}}` for `}}` and mixed up the argument names. The calls need the JSON merges; the
+facts need the tool records to take less from them (fewer, shorter, or a bigger model).
 """
 
 from __future__ import annotations
