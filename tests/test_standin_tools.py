@@ -191,8 +191,8 @@ def test_a_call_is_an_openai_message_with_tool_calls_and_a_broken_one_is_text():
 def stream_of(call_text: str | None, finish: str, offered) -> ChatCompletion:
     """The chunks the stand-in sends for an answer held back as a call, accumulated by the SDK's stream state."""
     state = ChatCompletionStreamState(input_tools=offered)
-    deltas, reason = tools_api.openai_deltas(call_text, finish, offered)
-    chunks = [tools_api.opening(deltas[0]), *deltas[1:], {}]
+    deltas, reason = tools_api.openai_deltas(call_text, finish, offered, opened=False)  # as the stand-in streams it
+    chunks = [*deltas, {}]
     for i, delta in enumerate(chunks):
         state.handle_chunk(ChatCompletionChunk.model_validate({
             "id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 0, "model": MODEL,

@@ -215,27 +215,21 @@ async def _sse(run: eng.Run, reply_id: str, created: int, model: str, include_us
             payload["usage"] = usage
         return f"data: {json.dumps(payload, ensure_ascii=False)}\n\n"
 
-    opened = False
-
-    def first(delta: dict[str, Any]) -> dict[str, Any]:
-        nonlocal opened
-        if opened:
-            return delta
-        opened = True
-        return tools_api.opening(delta)
-
+    opened = False  # whether a delta has named the role yet
     try:
         if not tools:  # a text answer for sure: the role goes out at once, as OpenAI does
-            yield chunk(first({}))
+            yield chunk(tools_api.opening({}))
+            opened = True
         # With tools offered, the role waits for the answer's first piece: a call's first delta
         # carries content null, as OpenAI's do, so an accumulated call has no content.
         async for kind, value in run:
             if kind == "piece":
-                yield chunk(first({"content": value}))
+                yield chunk({"content": value} if opened else tools_api.opening({"content": value}))
+                opened = True
             elif kind == "done":  # an answer that began as a call was held back: it goes out now
-                deltas, finish = tools_api.openai_deltas(value.call, value.finish_reason, tools)
-                for delta in deltas or ([] if opened else [{}]):
-                    yield chunk(first(delta))
+                deltas, finish = tools_api.openai_deltas(value.call, value.finish_reason, tools, opened)
+                for delta in deltas:
+                    yield chunk(delta)
                 yield chunk({}, finish)
                 if include_usage:
                     yield chunk(None, usage=value.usage)

@@ -183,21 +183,27 @@ def openai_message(text: str, call: str | None, finish: str,
     return {"role": "assistant", "content": text if call is None else call}, finish
 
 
-def openai_deltas(call: str | None, finish: str, tools: list[dict[str, Any]] | None) -> tuple[list[dict], str]:
+def openai_deltas(call: str | None, finish: str, tools: list[dict[str, Any]] | None,
+                  opened: bool = True) -> tuple[list[dict], str]:
     """The last deltas of a streamed answer held back as a call, and its finish_reason.
 
     As OpenAI streams a call: a delta with its index, id, type and name (arguments empty), then one
-    with its arguments. A call that does not read is sent as one content delta.
+    with its arguments. A call that does not read is sent as one content delta. When the stream has
+    not `opened` yet (no delta named the role), the first of them does (`opening`).
     """
     calls = read_calls(call, tools)
     if not calls:
-        return ([{"content": call}] if call is not None else []), finish
-    deltas = []
-    for index, made in enumerate(openai_calls(calls)):
-        arguments = made["function"]["arguments"]
-        deltas.append({"tool_calls": [{"index": index, **made, "function": {**made["function"], "arguments": ""}}]})
-        deltas.append({"tool_calls": [{"index": index, "function": {"arguments": arguments}}]})
-    return deltas, "tool_calls"
+        deltas, finish = ([{"content": call}] if call is not None else []), finish
+    else:
+        deltas, finish = [], "tool_calls"
+        for index, made in enumerate(openai_calls(calls)):
+            arguments = made["function"]["arguments"]
+            deltas.append({"tool_calls": [{"index": index, **made,
+                                           "function": {**made["function"], "arguments": ""}}]})
+            deltas.append({"tool_calls": [{"index": index, "function": {"arguments": arguments}}]})
+    if not opened:
+        deltas = [opening(deltas[0] if deltas else {}), *deltas[1:]]
+    return deltas, finish
 
 
 def opening(delta: dict[str, Any]) -> dict[str, Any]:
