@@ -36,12 +36,12 @@ class Job:
         return [sys.executable, "-m", self.module, "train", *where, "--threads", "1"]
 
 
-# One-thread minutes measured on this course's 2-core machine, two jobs side by side (2026-12-01).
+# Minutes each job took in one `make models` on this course's 2-core machine (2026-12-01: 23.6 min in all).
 JOBS = (
-    Job("tiny-phi35-mini", "phi_course.training", 13.6),
-    Job("tiny-phi35-moe", "phi_course.training", 18.6),
-    Job("tiny-phi35-vision", "phi_course.vision", 6.1),
-    Job("tiny-phi3-mini", "phi_course.training", 6.0),
+    Job("tiny-phi35-mini", "phi_course.training", 12.7),
+    Job("tiny-phi35-moe", "phi_course.training", 17.8),
+    Job("tiny-phi35-vision", "phi_course.vision", 7.5),
+    Job("tiny-phi3-mini", "phi_course.training", 5.7),
 )
 
 

@@ -9,6 +9,7 @@ one-thread process of its own, two at a time (parallel.py: about 25 minutes on 2
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import random
@@ -153,6 +154,7 @@ def next_token_loss(model, batch: dict, moe: bool = False) -> torch.Tensor:
     return loss
 
 
+@functools.cache  # the CPU does not change: probe it once, not at every training step
 def bf16_is_native() -> bool:
     """Whether this CPU multiplies bfloat16 in hardware (AVX-512 BF16 or AMX): there bf16 matrix
     products run 2-3x faster than float32; elsewhere they are emulated and slower."""
