@@ -8,7 +8,7 @@ from openai import OpenAI
 from pydantic import BaseModel, Field
 
 from phi_course import routes
-from phi_course.adapt import evaluate, lora, retrieval, structured
+from phi_course.adapt import evaluate, lora, passage_check, retrieval, structured
 from phi_course.local import embedded, generation
 
 
@@ -164,6 +164,45 @@ def test_search_explains_bad_input():
     with pytest.raises(ValueError, match="Nothing to index"):
         retrieval.Index([retrieval.Passage("x", "!!!")])
     assert retrieval.words("Phi-3.5 的模型") == ["phi-3.5", "的", "模", "型"]
+
+
+def test_the_chinese_index_holds_the_chinese_texts_and_lessons_in_short_passages():
+    passages = retrieval.course_passages(["读书会每周四在 4.12 室碰面。"], lang="zh")
+    sources = {p.source for p in passages}
+    assert "my notes #1" in sources and any(s.startswith("text-zh-") for s in sources)
+    lesson = [p for p in passages if p.source.startswith("07_ollama")]  # from lessons/zh/, not lessons/
+    assert lesson and sum(any("\u4e00" <= c <= "\u9fff" for c in p.text) for p in lesson) > len(lesson) * 0.9
+    # Chinese sentences end without a space after them; long paragraphs are split there.
+    assert retrieval._shorten("甲" * 50 + "。" + "乙" * 50 + "。", limit=80) == ["甲" * 50 + "。", "乙" * 50 + "。"]
+    with pytest.raises(ValueError, match="'en' and 'zh'"):
+        retrieval.course_passages(lang="fr")
+
+
+def _asked(right_alone, right_with, n):
+    return [passage_check.Asked(f"q{i}", "k", "alone", "with", "src", right_alone, right_with) for i in range(n)]
+
+
+def test_passage_counts_and_examples_go_both_ways():
+    asked = _asked(True, True, 3) + _asked(False, True, 2) + _asked(True, False, 4) + _asked(False, False, 1)
+    assert [row["questions"] for row in passage_check.counts(asked)] == [3, 2, 4, 1]
+    assert len(passage_check.examples(asked, fixed=True)) == 2
+    assert len(passage_check.examples(asked, fixed=False, n=3)) == 3
+    assert all(row["alone"] == "alone" for row in passage_check.examples(asked))
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_course_passage_fixes_some_heldout_answers_and_breaks_more(lang):
+    """What lesson 13 says of the tiny model and retrieval: the best passage from the course's texts turns some
+    held-out answers right, and more right answers wrong (it takes the passage's words as a cue)."""
+    model, tokenizer = embedded.load("tiny-phi35-mini")
+    index = retrieval.Index(retrieval.course_passages(lang=lang))
+    asked = passage_check.ask_twice(model, tokenizer, passage_check.heldout_questions(lang), index, lang,
+                                    progress=False)
+    fixed = sum(a.right_with and not a.right_alone for a in asked)
+    broke = sum(a.right_alone and not a.right_with for a in asked)
+    assert len(asked) > 400 and not any(a.question.startswith("Context:") for a in asked)
+    assert fixed >= 5, f"the passage fixed only {fixed} answers"
+    assert broke > fixed, f"the passage fixed {fixed} answers and broke {broke}: update lesson 13's text"
 
 
 @pytest.mark.xfail(strict=True, reason="the embedded models were trained to answer from memory, not to read a "

@@ -22,6 +22,7 @@ __all__ = ["MAX_PASSAGE_WORDS", "Hit", "Index", "Passage", "course_passages", "l
            "messages_with", "note_passages", "text_passages", "words"]
 
 MAX_PASSAGE_WORDS = 80  # the embedded models read 512 tokens at most: passages stay short
+_CJK = re.compile(r"[\u4e00-\u9fff]")
 _WORD = re.compile(r"[\u4e00-\u9fff]|[a-z0-9]+(?:[.-][a-z0-9]+)*", re.IGNORECASE)
 # Words too common to say what a question is about; BM25 weighs them down anyway, this keeps
 # one-word passages from winning on "is" or "the".
@@ -50,17 +51,27 @@ def words(text: str) -> list[str]:
     return [w for w in (m.lower() for m in _WORD.findall(text)) if w not in _STOP]
 
 
+def _length(text: str) -> int:
+    """Words, counting each Chinese character as one (Chinese puts no spaces between words)."""
+    return len(text.split()) + len(_CJK.findall(text))
+
+
+def _join(sentences: list[str]) -> str:
+    """Sentences back into text: a space after English ones, none after Chinese ones (。！？)."""
+    return "".join(x + ("" if x.endswith(("。", "！", "？")) else " ") for x in sentences).strip()
+
+
 def _shorten(text: str, limit: int = MAX_PASSAGE_WORDS) -> list[str]:
     """Split text longer than `limit` words into pieces at sentence ends, each at most about `limit`."""
-    sentences = re.split(r"(?<=[.!?。！？])\s+", " ".join(text.split()))
+    sentences = [x for x in re.split(r"(?<=[.!?])\s+|(?<=[。！？])", " ".join(text.split())) if x.strip()]
     pieces, current = [], []
     for sentence in sentences:
-        if current and len(" ".join(current + [sentence]).split()) > limit:
-            pieces.append(" ".join(current))
+        if current and _length(_join(current + [sentence])) > limit:
+            pieces.append(_join(current))
             current = []
-        current.append(sentence)
+        current.append(sentence.strip())
     if current:
-        pieces.append(" ".join(current))
+        pieces.append(_join(current))
     return [p for p in pieces if p]
 
 
@@ -76,10 +87,10 @@ def text_passages(lang: str = "en") -> list[Passage]:
     return [Passage(r["id"], piece) for r in text_records() if r["lang"] == lang for piece in _shorten(r["text"])]
 
 
-def lesson_passages(lessons_dir: Path | None = None) -> list[Passage]:
-    """The markdown of the course's English lessons, one passage per paragraph (none when the folder is absent,
-    as in a copy of the package without the lessons)."""
-    folder = lessons_dir or Path(__file__).resolve().parents[2] / "lessons"
+def lesson_passages(lessons_dir: Path | None = None, lang: str = "en") -> list[Passage]:
+    """The markdown of the course's lessons in `lang` (lessons/, or lessons/zh/ for Chinese), one passage per
+    paragraph (none when the folder is absent, as in a copy of the package without the lessons)."""
+    folder = lessons_dir or Path(__file__).resolve().parents[2] / "lessons" / ("zh" if lang == "zh" else "")
     passages = []
     for path in sorted(folder.glob("[0-9][0-9]_*.ipynb")):
         cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
@@ -89,14 +100,16 @@ def lesson_passages(lessons_dir: Path | None = None) -> list[Passage]:
             text = "".join(cell["source"])
             for paragraph in re.split(r"\n\s*\n", text):
                 paragraph = re.sub(r"^#+\s*", "", paragraph.strip())
-                if len(paragraph.split()) >= 8:  # headings and one-liners say too little alone
+                if _length(paragraph) >= 8:  # headings and one-liners say too little alone
                     passages += [Passage(path.stem, piece) for piece in _shorten(paragraph)]
     return passages
 
 
-def course_passages(notes: Iterable[str] = ()) -> list[Passage]:
-    """Everything the lesson indexes: your notes, the course's paragraphs and its lessons' markdown."""
-    return note_passages(notes) + text_passages() + lesson_passages()
+def course_passages(notes: Iterable[str] = (), lang: str = "en") -> list[Passage]:
+    """Everything the lesson indexes: your notes, the course's paragraphs and its lessons' markdown, in `lang`."""
+    if lang not in ("en", "zh"):
+        raise ValueError(f"The course's texts are in 'en' and 'zh', not {lang!r}.")
+    return note_passages(notes) + text_passages(lang) + lesson_passages(lang=lang)
 
 
 class Index:
