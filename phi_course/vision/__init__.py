@@ -2,7 +2,7 @@
 
 Introduced in lessons/09_phi_vision.ipynb.
 
-    python -m phi_course.vision train   # about six minutes on one CPU core (make models)
+    python -m phi_course.vision train   # about ten minutes on one CPU core (make models)
     python -m phi_course.vision eval    # the score table (make eval-models)
 
 Submodules: draw (pictures from a seed), tasks (questions and answers),

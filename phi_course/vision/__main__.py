@@ -15,7 +15,7 @@ from pathlib import Path
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m phi_course.vision")
     commands = parser.add_subparsers(dest="command", required=True)
-    train = commands.add_parser("train", help="train tiny-phi35-vision (about six minutes on one CPU core)")
+    train = commands.add_parser("train", help="train tiny-phi35-vision (about ten minutes on one CPU core)")
     train.add_argument("--out", type=Path, default=None, help="model folder (default phi_course/models/tiny-phi35-vision)")
     train.add_argument("--threads", type=int, default=None, help="torch threads (default 1)")
     train.add_argument("--encoder-steps", type=int, default=None)

@@ -35,7 +35,7 @@ def model_path(name: str = NAME) -> Path:
     if not embedded.on_disk(name):
         raise FileNotFoundError(
             f"The embedded vision model {name!r} is missing from {path}. Train it with "
-            "`python -m phi_course.vision train` (about six minutes on one CPU core).")
+            "`python -m phi_course.vision train` (about ten minutes on one CPU core).")
     return path
 
 
