@@ -122,6 +122,25 @@ def test_models_share_one_tokenizer():
     assert len(vocabularies) == 1  # as the real Phi-3 and Phi-3.5 share theirs
 
 
+def test_the_vision_model_reads_with_the_text_models_tokenizer_plus_its_image_token():
+    """make models builds the vision tokenizer from tiny-phi35-mini's: a vision model trained before the text
+    models' last retraining would keep old token ids, and `make models` would not rebuild it."""
+    import json
+
+    from phi_course.vision.architecture import IMAGE
+
+    _require_models()
+
+    def vocab(name):
+        return json.loads((embedded.models_dir() / name / "tokenizer.json").read_text())["model"]
+
+    text, vision = vocab("tiny-phi35-mini"), vocab("tiny-phi35-vision")
+    assert vision["merges"] == text["merges"]
+    assert vision["vocab"] == text["vocab"]
+    added = json.loads((embedded.models_dir() / "tiny-phi35-vision" / "tokenizer.json").read_text())["added_tokens"]
+    assert IMAGE in {t["content"] for t in added}
+
+
 def test_total_size_is_small_enough_to_ship():
     _require_models()
     files = [p for n in MODELS for p in (embedded.models_dir() / n).rglob("*") if p.is_file()]
