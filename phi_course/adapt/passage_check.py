@@ -34,13 +34,12 @@ class Asked:
     right_with: bool
 
 
-def heldout_questions(lang: str, limit: int | None = None) -> list[dict]:
-    """The single-turn held-out questions in `lang` ({question, key, family}); follow-ups are left out,
+def heldout_questions(lang: str) -> list[dict]:
+    """The single-turn held-out questions in `lang` ({question, key, family, ...}); follow-ups are left out,
     since a passage in the prompt of a second turn would sit between it and the turn it refers to."""
     from phi_course.training.evaluate import eval_questions
 
-    rows = [r for r in eval_questions(lang, heldout=True) if not r.get("history")]
-    return rows[:limit] if limit is not None else rows
+    return [r for r in eval_questions(lang, heldout=True) if not r.get("history")]
 
 
 def ask_twice(model, tokenizer, questions: Sequence[dict], index: Index, lang: str,

@@ -22,8 +22,8 @@ __all__ = ["MAX_PASSAGE_WORDS", "Hit", "Index", "Passage", "course_passages", "l
            "messages_with", "note_passages", "text_passages", "words"]
 
 MAX_PASSAGE_WORDS = 80  # the embedded models read 512 tokens at most: passages stay short
-_CJK = re.compile(r"[\u4e00-\u9fff]")
-_WORD = re.compile(r"[\u4e00-\u9fff]|[a-z0-9]+(?:[.-][a-z0-9]+)*", re.IGNORECASE)
+_CJK = re.compile(r"[\u4e00-\u9fff]")  # a Chinese character: a word of its own
+_WORD = re.compile(_CJK.pattern + r"|[a-z0-9]+(?:[.-][a-z0-9]+)*", re.IGNORECASE)
 # Words too common to say what a question is about; BM25 weighs them down anyway, this keeps
 # one-word passages from winning on "is" or "the".
 _STOP = frozenset("a an and are as at be by can do does for from has have how i in is it its me my of on "
