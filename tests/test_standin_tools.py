@@ -1,11 +1,13 @@
 """Tool calls through the stand-in: the tools API of both protocols, with the real openai and ollama clients.
 
-A model that writes a call in the course's layout (`<|tool_call|>[...]<|/tool_call|>`) gets `tool_calls` back;
-the shipped tiny models were never trained to call tools, so over HTTP they show what such a model
-shows (tools accepted, answers in text, tool exchanges in the history read, every mistake a 400
-naming the field). The call path itself is tested on written answers: the reader
-(phi_course.local.tool_text), the answer's token side (generation.AnswerText, with a tokenizer
-that has the call markers) and the response shapes, which the SDKs' own types must accept.
+A model that writes a call in the course's layout (`<|tool_call|>[...]<|/tool_call|>`) gets `tool_calls` back.
+Over HTTP: tiny-phi35-mini calls the course's tools through its tool-calling adapter
+(phi_course/training/tool_adapter.py), and a whole loop runs (call, tool result, answer from it);
+tiny-phi35-moe has no adapter, so it shows what a model never trained to call shows (tools accepted,
+answers in text, no call forced, Ollama refuses them); every mistake is a 400 naming the field.
+The call path itself is also tested on written answers: the reader (phi_course.local.tool_text), the
+answer's token side (generation.AnswerText, with a tokenizer that has the call markers) and the
+response shapes, which the SDKs' own types must accept.
 """
 
 import json
@@ -26,7 +28,8 @@ from phi_course.training import skills
 from phi_course.training.tokenizer import train_tokenizer
 from phi_course.vision import NAME as VISION
 
-MODEL = embedded.DEFAULT_MODEL
+MODEL = embedded.DEFAULT_MODEL  # has a tool-calling adapter
+NO_TOOLS = "tiny-phi35-moe"  # has none: it answers in text
 NAMES = ["model_card", "route_status"]
 # Phrasings the models were trained on (phi_course.training.skills), as lesson 13 asks them.
 CARD_QUESTION = [{"role": "user", "content": "Look up Phi-4-mini in the catalog."}]
@@ -107,7 +110,7 @@ def test_tool_choice_forces_the_opening_of_a_call_or_is_refused():
     assert tools_api.begin_for("auto", tools.TOOLS) == tools_api.begin_for("none", tools.TOOLS) == ""
     assert tools_api.begin_for("required", tools.TOOLS) == CALL_START
     named = tools_api.begin_for({"type": "function", "function": {"name": "route_status"}}, tools.TOOLS)
-    assert named.startswith(CALL_START) and '"route_status"' in named
+    assert named == CALL_START + '[{"name": "route_status' and call("route_status", {}).startswith(named)
     with pytest.raises(InvalidField) as error:
         tools_api.begin_for({"type": "function", "function": {"name": "weather"}}, tools.TOOLS)
     assert error.value.field == "tool_choice.function.name"
@@ -154,10 +157,15 @@ def test_a_call_is_held_back_whole_and_a_text_answer_is_cut_as_before(tokenizer)
 
 
 def test_a_forced_opening_tokenizes_as_the_start_of_the_call(tokenizer):
-    named = tools_api.begin_for({"type": "function", "function": {"name": "model_card"}}, tools.TOOLS)
-    opening = tokenizer(named, add_special_tokens=False)["input_ids"]
-    whole = tokenizer(call("model_card", {"model": "Phi-4-mini"}), add_special_tokens=False)["input_ids"]
-    assert whole[:len(opening)] == opening
+    from phi_course.training.tool_adapter import build_tokenizer
+
+    adapter = build_tokenizer(embedded.model_path(MODEL))  # the tokenizer that really writes calls
+    for name, arguments in (("model_card", {"model": "Phi-4-mini"}), ("route_status", {"route": "nim"})):
+        named = tools_api.begin_for({"type": "function", "function": {"name": name}}, tools.TOOLS)
+        for reader in (tokenizer, adapter):
+            opening = reader(named, add_special_tokens=False)["input_ids"]
+            whole = reader(skills.call_text(name, arguments), add_special_tokens=False)["input_ids"]
+            assert whole[:len(opening)] == opening, (name, reader.convert_ids_to_tokens(opening))
 
 
 # --- the response shapes, read by the SDKs' own types ---
@@ -225,26 +233,68 @@ def test_a_call_is_an_ollama_message_with_object_arguments():
     assert tools_api.ollama_message("", call("weather", {}), tools.TOOLS)["content"] == call("weather", {})
 
 
-# --- over HTTP with the shipped models, which were never trained to call tools ---
+# --- over HTTP: tiny-phi35-mini calls through its adapter, tiny-phi35-moe answers in text ---
 
 @pytest.fixture(scope="module")
 def client(standin):
     return openai.OpenAI(base_url=standin.base_url, api_key="not-needed", timeout=120, max_retries=0)
 
 
-def ask(client, messages, **extra):
-    return client.chat.completions.create(model=MODEL, messages=messages, **{"temperature": 0, "max_tokens": 40,
+def ask(client, messages, model=MODEL, **extra):
+    return client.chat.completions.create(model=model, messages=messages, **{"temperature": 0, "max_tokens": 40,
                                                                               **extra})
 
 
-def test_the_shipped_models_lay_out_no_tools_so_an_offer_changes_nothing(client):
-    template = engine.model_card(MODEL).chat_template
-    assert not tools_api.lays_out_tools(template)  # if this fails, the models call tools: test the calls over HTTP
-    plain = ask(client, CARD_QUESTION).choices[0]
-    offered = ask(client, CARD_QUESTION, tools=tools.TOOLS).choices[0]
+def test_the_adapter_is_where_the_tools_template_comes_from():
+    assert embedded.tools_adapter(MODEL) is not None and embedded.tools_adapter(NO_TOOLS) is None
+    assert tools_api.lays_out_tools(engine.model_card(MODEL).chat_template)
+    assert not tools_api.lays_out_tools(engine.model_card(NO_TOOLS).chat_template)
+
+
+def test_tiny_phi35_mini_calls_a_tool_and_answers_from_its_result_in_a_whole_loop(client):
+    """Lesson 13's loop, keyless: the call, the tool run by our code, the answer from its result."""
+    messages = list(CARD_QUESTION)
+    reply = ask(client, messages, tools=tools.TOOLS).choices[0]
+    assert reply.finish_reason == "tool_calls" and reply.message.content is None
+    (made,) = reply.message.tool_calls
+    assert made.id and made.type == "function" and made.function.name == "model_card"
+    assert json.loads(made.function.arguments) == {"model": "Phi-4-mini"}  # a JSON string, as the API sends it
+    result = tools.run_tool_call(made.function.name, made.function.arguments)
+    messages += [reply.message, {"role": "tool", "tool_call_id": made.id, "content": result}]
+    answer = ask(client, messages, tools=tools.TOOLS).choices[0]
+    assert answer.finish_reason == "stop" and not answer.message.tool_calls
+    assert json.loads(result)["parameters"] in answer.message.content  # the figure came from our code
+
+
+def test_a_streamed_call_accumulates_in_the_sdk_as_the_whole_one(client):
+    whole = ask(client, ROUTE_QUESTION, tools=tools.TOOLS).choices[0].message.tool_calls
+    state = ChatCompletionStreamState(input_tools=tools.TOOLS)
+    for chunk in ask(client, ROUTE_QUESTION, tools=tools.TOOLS, stream=True):
+        state.handle_chunk(chunk)
+    streamed = state.get_final_completion().choices[0]
+    assert streamed.finish_reason == "tool_calls"
+    assert [(c.function.name, json.loads(c.function.arguments)) for c in streamed.message.tool_calls] == \
+        [(c.function.name, json.loads(c.function.arguments)) for c in whole] == [("route_status", {"route": "github"})]
+
+
+def test_tool_choice_makes_the_adapter_call_even_for_a_question_no_tool_answers(client):
+    free = ask(client, PLAIN_QUESTION, tools=tools.TOOLS).choices[0]
+    assert free.finish_reason == "stop" and free.message.content and not free.message.tool_calls
+    for choice, name in (("required", None), ({"type": "function", "function": {"name": "route_status"}},
+                                              "route_status")):
+        forced = ask(client, PLAIN_QUESTION, tools=tools.TOOLS, tool_choice=choice).choices[0]
+        assert forced.finish_reason == "tool_calls" and forced.message.tool_calls, forced
+        assert name in (None, forced.message.tool_calls[0].function.name)
+    none = ask(client, CARD_QUESTION, tools=tools.TOOLS, tool_choice="none").choices[0]
+    assert none.finish_reason in ("stop", "length") and none.message.content and not none.message.tool_calls
+
+
+def test_a_model_without_an_adapter_answers_in_text_with_tools_offered(client):
+    plain = ask(client, CARD_QUESTION, NO_TOOLS).choices[0]
+    offered = ask(client, CARD_QUESTION, NO_TOOLS, tools=tools.TOOLS).choices[0]
     assert offered.finish_reason == plain.finish_reason and offered.message.tool_calls is None
     assert offered.message.content == plain.message.content and plain.message.content
-    streamed = ask(client, CARD_QUESTION, tools=tools.TOOLS, tool_choice="auto", stream=True)
+    streamed = ask(client, CARD_QUESTION, NO_TOOLS, tools=tools.TOOLS, tool_choice="auto", stream=True)
     chunks = [c.choices[0] for c in streamed if c.choices]
     assert "".join(c.delta.content or "" for c in chunks) == plain.message.content
     assert chunks[-1].finish_reason == plain.finish_reason and not any(c.delta.tool_calls for c in chunks)
@@ -265,17 +315,21 @@ def test_stop_strings_and_the_budget_apply_to_a_text_answer_with_tools_offered(c
 def test_a_tool_exchange_in_the_history_is_read_and_answered(client):
     made = {"id": "call_1", "type": "function",
             "function": {"name": "route_status", "arguments": json.dumps({"route": "github"})}}
+    result = tools.run_tool_call("route_status", "{\"route\": \"github\"}")
     history = [*ROUTE_QUESTION, {"role": "assistant", "content": None, "tool_calls": [made]},
-               {"role": "tool", "tool_call_id": "call_1", "content": tools.run_tool_call("route_status", "{\"route\": \"github\"}")}]
-    for offered in ({"tools": tools.TOOLS}, {"tools": tools.TOOLS, "tool_choice": "none"}, {}):
-        reply = ask(client, history, **offered).choices[0]
+               {"role": "tool", "tool_call_id": "call_1", "content": result}]
+    for model, offered in [(MODEL, {"tools": tools.TOOLS}), (MODEL, {"tools": tools.TOOLS, "tool_choice": "none"}),
+                           (MODEL, {}), (NO_TOOLS, {"tools": tools.TOOLS})]:
+        reply = ask(client, history, model, **offered).choices[0]
         assert reply.finish_reason in ("stop", "length") and reply.message.content and not reply.message.tool_calls
+    answered = ask(client, history, tools=tools.TOOLS).choices[0].message.content
+    assert json.loads(result)["since"] in answered  # the retirement date, read from the tool's result
 
 
 def test_a_model_that_cannot_call_is_not_made_to(client):
     for choice in ("required", {"type": "function", "function": {"name": "model_card"}}):
         with pytest.raises(openai.BadRequestError) as error:
-            ask(client, CARD_QUESTION, tools=tools.TOOLS, tool_choice=choice)
+            ask(client, CARD_QUESTION, NO_TOOLS, tools=tools.TOOLS, tool_choice=choice)
         assert error.value.body["param"] == "tool_choice" and "never trained to call tools" in error.value.body["message"]
 
 
@@ -337,12 +391,20 @@ def ollama_client(standin):
 
 
 def test_ollama_lists_tools_only_where_the_template_lays_them_out_and_refuses_them_elsewhere(ollama_client):
-    shown = ollama_client.show(MODEL)
-    assert ("tools" in shown.capabilities) == tools_api.lays_out_tools(shown.template)
-    assert "tools" not in shown.capabilities  # the shipped models: as Ollama answers a model without tools
+    for model, calls in ((MODEL, True), (NO_TOOLS, False)):
+        shown = ollama_client.show(model)
+        assert ("tools" in shown.capabilities) == tools_api.lays_out_tools(shown.template) == calls
     with pytest.raises(ollama.ResponseError) as error:
-        ollama_client.chat(model=MODEL, messages=CARD_QUESTION, tools=tools.TOOLS)
+        ollama_client.chat(model=NO_TOOLS, messages=CARD_QUESTION, tools=tools.TOOLS)
     assert error.value.status_code == 400 and "does not support tools" in error.value.error
+
+
+def test_ollama_gets_the_call_with_its_arguments_as_an_object(ollama_client):
+    reply = ollama_client.chat(model=MODEL, messages=CARD_QUESTION, tools=tools.TOOLS,
+                               options={"temperature": 0, "num_predict": 40})
+    assert reply.done and not reply.message.content
+    (made,) = reply.message.tool_calls
+    assert (made.function.name, dict(made.function.arguments)) == ("model_card", {"model": "Phi-4-mini"})
 
 
 def test_ollama_reads_a_tool_exchange_in_the_history_and_refuses_a_malformed_one(standin, ollama_client):

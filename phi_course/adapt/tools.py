@@ -6,9 +6,10 @@ A tool is a plain Python function plus a JSON description (name, what it does, i
 parameters as a JSON schema). The request carries the descriptions (`tools=`); a model
 trained for it answers with a call instead of text (`tool_calls`: a name and JSON
 arguments); your code runs the function and sends the result back as a `tool` message;
-the model then answers from it. The course's tiny models are not trained to call
-tools (phi_course/training/skills.py says why), so offline the loop sees text and
-ends at once; Phi-4-mini is documented for function calling (catalog.FUNCTION_CALLING).
+the model then answers from it. Phi-4-mini is documented for function calling
+(catalog.FUNCTION_CALLING) and calls any tool from its description; offline,
+tiny-phi35-mini calls these two through a LoRA adapter trained on them
+(phi_course/training/tool_adapter.py), which the stand-in loads for requests that offer tools.
 """
 
 from __future__ import annotations

@@ -15,8 +15,8 @@ from pathlib import Path
 
 from phi_course.i18n import N_, _
 
-__all__ = ["DEFAULT_MODEL", "EMBEDDED", "MODELS_DIR_VAR", "describe", "load", "model_path", "models_dir",
-           "on_disk", "stands_in_for"]
+__all__ = ["DEFAULT_MODEL", "EMBEDDED", "MODELS_DIR_VAR", "TOOLS_ADAPTER", "describe", "load", "load_with_tools",
+           "merge_tools_adapter", "model_path", "models_dir", "on_disk", "stands_in_for", "tools_adapter"]
 
 MODELS_DIR_VAR = "PHI_COURSE_MODELS_DIR"  # use models from another folder (training, tests)
 
@@ -27,6 +27,8 @@ EMBEDDED: dict[str, str] = {
     "tiny-phi35-moe": "phi-3.5-moe",
 }
 DEFAULT_MODEL = "tiny-phi35-mini"
+# A model's tool-calling LoRA adapter lives in this sub-folder of its own (phi_course/training/tool_adapter.py).
+TOOLS_ADAPTER = "tools"
 
 
 def models_dir() -> Path:
@@ -78,6 +80,45 @@ def load(name: str = DEFAULT_MODEL):
     path = model_path(name)
     tokenizer = AutoTokenizer.from_pretrained(path)
     model = AutoModelForCausalLM.from_pretrained(path, dtype="float32")
+    model.eval()
+    return model, tokenizer
+
+
+def tools_adapter(name: str) -> Path | None:
+    """The folder of `name`'s tool-calling adapter, or None if the model has none (it then answers in text)."""
+    if name not in EMBEDDED or not on_disk(name):
+        return None
+    folder = models_dir() / name / TOOLS_ADAPTER
+    return folder if (folder / "adapter_config.json").exists() else None
+
+
+@functools.cache
+def load_with_tools(name: str = DEFAULT_MODEL):
+    """The model with its tool-calling adapter merged in, and the adapter's tokenizer (tool tokens, tools template).
+
+    A copy of its own: the plain model from `load` keeps answering requests without tools, unchanged.
+    """
+    if tools_adapter(name) is None:
+        raise FileNotFoundError(f"The embedded model {name!r} has no tool-calling adapter in "
+                                f"{models_dir() / name / TOOLS_ADAPTER}. Run `make models` to train it.")
+    return merge_tools_adapter(model_path(name))
+
+
+def merge_tools_adapter(folder: Path):
+    """(model, tokenizer) from a model folder and the adapter in its TOOLS_ADAPTER sub-folder, merged."""
+    import warnings
+
+    import torch
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    adapter = Path(folder) / TOOLS_ADAPTER
+    tokenizer = AutoTokenizer.from_pretrained(adapter)
+    model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32)
+    model.resize_token_embeddings(len(tokenizer), mean_resizing=False)  # the adapter holds the new rows
+    with warnings.catch_warnings():  # peft 0.21 calls a transformers method that 5.x renamed; harmless
+        warnings.simplefilter("ignore", FutureWarning)
+        model = PeftModel.from_pretrained(model, adapter).merge_and_unload()  # merged: no extra cost per token
     model.eval()
     return model, tokenizer
 

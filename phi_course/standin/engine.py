@@ -117,7 +117,10 @@ class ModelCard:
 
     @property
     def chat_template(self) -> str:
-        template = self.path / "chat_template.jinja"
+        """The template prompts are written in; with a tool-calling adapter, the adapter's (it lays tools out,
+        and renders a chat without tools exactly as the model's own)."""
+        adapter = embedded.tools_adapter(self.name)
+        template = (adapter or self.path) / "chat_template.jinja"
         if template.exists():
             return template.read_text(encoding="utf-8")
         tokenizer_config = self.path / "tokenizer_config.json"
@@ -240,7 +243,7 @@ class Engine:
         self.threads = threads
         self._inbox: queue.SimpleQueue[_Request | _Call | None] = queue.SimpleQueue()
         self._waiting: deque[_Request] = deque()
-        self._batches: dict[str, Any] = {}  # model name -> batch.Batch of its running text answers
+        self._batches: dict[str, Any] = {}  # model name (+tools) -> batch.Batch of its running text answers
         self._solos: list[tuple[_Request, Any]] = []  # (request, generation.TextStream) for vision
         self._outbox: list[tuple[Callable[[str, Any], None], str, Any]] = []
         self._pending: dict[Callable, list[tuple[str, Any]]] = {}  # events not yet handed over, per run
@@ -304,8 +307,8 @@ class Engine:
             self.pending += 1
         self._inbox.put(request)
 
-    def _load(self, name: str):
-        model_and_tokenizer = models.load(name)
+    def _load(self, name: str, tools: bool = False):
+        model_and_tokenizer = models.load(name, tools=tools)
         self.loaded.setdefault(name, time.time())
         return model_and_tokenizer
 
@@ -355,7 +358,10 @@ class Engine:
         try:
             started = time.perf_counter()
             was_loaded = job.model in self.loaded
-            model, tokenizer = self._load(job.model)
+            # Offered tools, a model with a tool-calling adapter answers with the adapter merged in: a copy
+            # of its own, decoded in a batch of its own; requests without tools keep the plain model.
+            tools = job.tools is not None and embedded.tools_adapter(job.model) is not None
+            model, tokenizer = self._load(job.model, tools=tools)
             load_seconds = 0.0 if was_loaded else time.perf_counter() - started
             if models.serves(job.model):  # the pictures go in beside the ids: decoded on its own
                 model, tokenizer, prompt_ids = models.prepare(model, tokenizer, job)
@@ -382,7 +388,8 @@ class Engine:
             token = plan.pick(logits if plan.bias is None else logits + plan.bias)
             running.first_token_s = time.perf_counter() - started
             if self._advance(running, token):
-                self._batches.setdefault(job.model, batch.Batch(model)).join(running, cache, token)
+                key = f"{job.model}+{embedded.TOOLS_ADAPTER}" if tools else job.model
+                self._batches.setdefault(key, batch.Batch(model)).join(running, cache, token)
         except BaseException as error:  # noqa: BLE001  (every failure must reach the client)
             self._end(request, "error", error)
 

@@ -65,13 +65,14 @@ def model_path(name: str) -> Path:
     return embedded.model_path(name)
 
 
-def load(name: str):
-    """(model, tokenizer) for a text model; (model, processor) for a vision model. Cached per process."""
+def load(name: str, tools: bool = False):
+    """(model, tokenizer) for a text model, with its tool-calling adapter if `tools`; (model, processor) for a
+    vision model. Cached per process."""
     if name in VISION_MODELS:
         from phi_course.vision.runtime import load as load_vision
 
         return load_vision(name)
-    return embedded.load(name)
+    return embedded.load_with_tools(name) if tools else embedded.load(name)
 
 
 def prepare(model, processor, job) -> tuple[Any, Any, list[int]]:

@@ -300,8 +300,9 @@ async def _answer(request: Request, body: OllamaRequest, job: eng.Job, *, chat: 
                                  f"a vision model ({', '.join(vision) or 'none on disk: run `make models`'}), "
                                  "or leave `images` out.")
     if job.tools and "tools" not in _capabilities(eng.model_card(job.model)):
-        return ollama_error(400, f"{body.model} does not support tools. Send them to a text model "
-                                 f"({', '.join(eng.served_models())}), or leave `tools` out.")
+        callers = [name for name in eng.served_models() if "tools" in _capabilities(eng.model_card(name))]
+        return ollama_error(400, f"{body.model} does not support tools. Send them to a model that calls tools "
+                                 f"({', '.join(callers) or 'none here'}), or leave `tools` out.")
     started = time.perf_counter()
     engine = request.app.state.engine
 

@@ -165,7 +165,8 @@ async def chat_completions(request: Request):
     if begin and not tools_api.lays_out_tools(eng.model_card(model).chat_template):
         return openai_error(400, f"tool_choice {body.tool_choice!r} asks for a tool call, but {model} was never "
                                  "trained to call tools: offered tools, it answers in text. Leave tool_choice out "
-                                 "(or send \"auto\"), or use a model that calls tools, such as Phi-4-mini on Foundry.",
+                                 "(or send \"auto\"), or use a model that calls tools: tiny-phi35-mini here (through its "
+                                 "tool-calling adapter), or Phi-4-mini on Foundry.",
                             param="tool_choice")
     job = eng.Job(model=model, messages=body.messages, options=body.options(), tools=tools, begin=begin)
     run = request.app.state.engine.start(job)

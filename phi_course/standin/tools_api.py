@@ -147,8 +147,10 @@ def begin_for(choice: Any, tools: list[dict[str, Any]] | None) -> str:
     if name not in names:
         raise InvalidField("tool_choice.function.name", f"tool_choice names {name!r}, which is not among the "
                                                         f"tools offered ({', '.join(names)}).")
-    # Ends before the arguments' space, so it tokenizes as the start of the call the model was trained on.
-    return f'{CALL_START}[{{"name": {json.dumps(name)}, "arguments":'
+    # Ends with the name, before its closing quote: a call's JSON after the name is one token in the
+    # tool-calling adapter's tokenizer (tool_adapter.JSON_PIECES), and a forced opening must end where
+    # the trained call's tokens do, or the model goes on from tokens it never saw together.
+    return f'{CALL_START}[{{"name": {json.dumps(name)[:-1]}'
 
 
 def read_calls(call_text: str | None, tools: list[dict[str, Any]] | None) -> list[ToolCall] | None:

@@ -1,4 +1,4 @@
-"""`python -m phi_course.training dataset | train [--only NAME] [--out DIR] | all [--jobs N] | eval`.
+"""`python -m phi_course.training dataset | train [--only NAME] [--out DIR] | tools [--out DIR] | all [--jobs N] | eval`.
 
 Introduced in lessons/11_build_a_tiny_slm.ipynb. `make models` runs `all` (every model, text and vision, in parallel),
 `make eval-models` runs `eval`.
@@ -26,6 +26,9 @@ def main(argv: list[str] | None = None) -> int:
     train.add_argument("--only", default=None, help="train one model, e.g. tiny-phi35-mini")
     train.add_argument("--out", type=Path, default=None, help="models folder (default phi_course/models)")
     train.add_argument("--threads", type=int, default=None, help="torch threads (default 2)")
+    tools = commands.add_parser("tools", help="train tiny-phi35-mini's tool-calling adapter (train does it too)")
+    tools.add_argument("--out", type=Path, default=None, help="models folder (default phi_course/models)")
+    tools.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
     every = commands.add_parser("all", help="train every embedded model, text and vision (make models)")
     every.add_argument("--jobs", type=int, default=2, help="models trained at once, one thread each")
     every.add_argument("--out", type=Path, default=None, help="models folder (default phi_course/models)")
@@ -51,6 +54,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{r.name}: {r.parameters / 1e6:.2f}M parameters, {r.seconds:.0f} s, "
                   f"pre-train loss {r.pretrain_loss:.3f}, instruct loss {r.sft_loss:.3f}")
         print(f"total {time.perf_counter() - start:.0f} s")
+    elif args.command == "tools":
+        from phi_course.training.tool_adapter import train_adapter
+
+        record = train_adapter(args.out, threads=args.threads)
+        print(f"{record['base']} tools adapter: {record['trainable_parameters']:,} parameters, "
+              f"{record['seconds']:.0f} s, last-epoch loss {record['last_epoch_loss']:.3f}")
     elif args.command == "all":
         from phi_course.training.parallel import run_all
 

@@ -1,4 +1,4 @@
-"""Two skills beside the course's facts, not yet trained: calling a tool, reading a passage.
+"""Two skills beside the course's facts: calling a tool (trained in an adapter), reading a passage (not trained).
 
 Introduced in lessons/13_make_it_yours.ipynb (tool calls and retrieval).
 
@@ -29,6 +29,10 @@ had cost the facts: the held-out facts still fell (88/88% to 80/80%), so the los
 the tool records themselves; and no call was right (0%): without merges for JSON, the model
 wrote `}}}` for `}}` and mixed up the argument names. The calls need the JSON merges; the
 facts need the tool records to take less from them (fewer, shorter, or a bigger model).
+
+So tool calls are trained apart from the facts: tool_adapter.py trains a LoRA adapter on
+tiny-phi35-mini with these records, its JSON pieces as tokens of their own, and the model's own
+weights untouched; the stand-in uses it only for requests that offer tools.
 """
 
 from __future__ import annotations
@@ -44,7 +48,7 @@ from phi_course.local.tool_text import CALL_END, CALL_START
 
 __all__ = ["CALL_END", "CALL_START", "HELDOUT_COMBINATION", "READING_PER_EPOCH", "TOOL_CHAT_TEMPLATE", "TOOL_TOKENS",
            "TOOLS_SYSTEM", "TOOL_KINDS_PER_EPOCH", "TOOL_PLAIN_PER_EPOCH", "call_text", "heldout_reading",
-           "heldout_tool_questions", "reading_records", "skill_records", "tool_records"]
+           "heldout_tool_questions", "heldout_tool_results", "reading_records", "skill_records", "tool_records"]
 
 # Tool tokens: the tools offered (in the system turn, as Phi-4-mini's model card documents:
 # catalog.FUNCTION_CALLING), and, the course's choice, a call the model makes and what the tool
@@ -248,24 +252,33 @@ _ROUTES = {name: facts.label.split(" (")[0] for name, facts in route_table.ROUTE
 _TOOL_QUESTIONS = {
     "en": {
         "card": ["Look up {model} in the catalog.", "Use the catalog to describe {model}.",
-                 "Show me the card of {model}.", "What does the catalog say about {model}?"],
+                 "Show me the card of {model}.", "What does the catalog say about {model}?",
+                 "Give me the catalog card for {model}.", "Pull up {model} in the catalog."],
         "params": ["How many parameters does {model} have? Check the catalog.",
-                   "Look up the parameter count of {model}.", "Use the tool: how big is {model}?"],
+                   "Look up the parameter count of {model}.", "Use the tool: how big is {model}?",
+                   "What is the parameter count of {model}? Use the catalog.", "How large is {model}? Look it up."],
         "context": ["Look up the context length of {model}.", "What context does {model} support? Use the catalog.",
-                    "Check how many tokens {model} can read."],
+                    "Check how many tokens {model} can read.", "How long a prompt can {model} take? Check the catalog.",
+                    "Look up how much text {model} reads at once."],
         "released": ["When was {model} released? Look it up.", "Check the release month of {model}.",
-                     "Use the catalog: when did {model} come out?"],
+                     "Use the catalog: when did {model} come out?", "Look up when {model} came out.",
+                     "What is the release date of {model}? Check it."],
         "route": ["Is {route} still live?", "Check the status of {route}.", "Can I still use {route}? Look it up.",
-                  "Look up whether {route} works today."],
+                  "Look up whether {route} works today.", "Does {route} still work? Check.",
+                  "Is {route} still available? Look it up."],
     },
     "zh": {
         "card": ["在目录里查一下 {model}。", "查看 {model} 的模型卡。", "目录里关于 {model} 写了什么？",
-                 "用目录工具介绍一下 {model}。"],
-        "params": ["{model} 有多少参数？查一下目录。", "查一下 {model} 的参数量。", "用工具查：{model} 有多大？"],
-        "context": ["查一下 {model} 的上下文长度。", "{model} 支持多长的上下文？用目录查。", "查查 {model} 能读多少词元。"],
-        "released": ["{model} 是什么时候发布的？查一下。", "查一下 {model} 的发布月份。", "用目录查：{model} 何时推出？"],
+                 "用目录工具介绍一下 {model}。", "把 {model} 的目录信息给我看看。", "打开 {model} 的模型卡。"],
+        "params": ["{model} 有多少参数？查一下目录。", "查一下 {model} 的参数量。", "用工具查：{model} 有多大？", "{model} 的参数量是多少？查目录。",
+                   "查查 {model} 有多少亿参数。"],
+        "context": ["查一下 {model} 的上下文长度。", "{model} 支持多长的上下文？用目录查。", "查查 {model} 能读多少词元。", "{model} 一次能读多长的输入？查一下。",
+                    "用目录查 {model} 的上下文窗口。"],
+        "released": ["{model} 是什么时候发布的？查一下。", "查一下 {model} 的发布月份。", "用目录查：{model} 何时推出？", "{model} 哪年哪月发布的？查一下。",
+                     "查查 {model} 的发布时间。"],
         "route": ["{route} 现在还能用吗？", "查一下 {route} 的状态。", "{route} 还在服务吗？查一下。",
-                  "查查 {route} 今天是否可用。"],
+                  "查查 {route} 今天是否可用。", "{route} 还能不能用？查一下。",
+                  "查一下 {route} 有没有停用。"],
     },
 }
 _HELDOUT_TOOL_QUESTIONS = {
@@ -332,9 +345,11 @@ def _tool_pair(lang: str, question: str, name: str, arguments: dict, kind: str, 
              "answer": _tool_answer(lang, kind, result)}]
 
 
-def tool_records(langs: tuple[str, ...], rng: random.Random, plain: list[dict] = ()) -> list[dict]:
+def tool_records(langs: tuple[str, ...], rng: random.Random, plain: list[dict] = (),
+                 plain_per_epoch: int = TOOL_PLAIN_PER_EPOCH) -> list[dict]:
     """One epoch's tool records: every model and route asked one way (a call, then an answer from the
-    result), and some questions no tool answers, asked with the tools offered (`plain`: qa records)."""
+    result), and `plain_per_epoch` questions per language that no tool answers, asked with the tools
+    offered (`plain`: qa records)."""
     records = []
     for lang in langs:
         asked = _TOOL_QUESTIONS[lang]
@@ -346,7 +361,13 @@ def tool_records(langs: tuple[str, ...], rng: random.Random, plain: list[dict] =
             for template in rng.sample(asked["route"], 2):
                 records += _tool_pair(lang, template.format(route=label), "route_status", {"route": route}, "route", rng)
         general = [r for r in plain if r["lang"] == lang and not r["id"].startswith("catalog-")]
-        for r in rng.sample(general, min(TOOL_PLAIN_PER_EPOCH, len(general))):
+        # Half of them name a Phi model, as every call's question does: a name alone must not mean a call
+        # (without this, questions about a model's memory got a model_card call).
+        named = [r for r in general if "Phi-" in r["question"]]
+        others = [r for r in general if "Phi-" not in r["question"]]
+        half = plain_per_epoch // 2
+        for r in (rng.sample(named, min(half, len(named)))
+                  + rng.sample(others, min(plain_per_epoch - half, len(others)))):
             records.append({"lang": lang, "skill": "no tool", "messages": [{"role": "user", "content": r["question"]}],
                             "tools": _offered(rng, tools.MODEL_CARD), "answer": r["answer"]})
     return records
@@ -362,6 +383,20 @@ def heldout_tool_questions(lang: str) -> list[dict]:
                  "tools": tools.TOOLS, "name": "route_status", "arguments": {"route": route}}
                 for route, label in _ROUTES.items()]
     return records
+
+
+def heldout_tool_results(lang: str) -> list[dict]:
+    """The held-out tool questions once the right call has run: {lang, messages, tools, key}, where the key
+    is the figure the answer must pass on (a parameter count, a retirement date, the date a route was checked)."""
+    chats = []
+    for row in heldout_tool_questions(lang):
+        result = json.loads(tools.run_tool_call(row["name"], row["arguments"]))
+        called = [{"role": "assistant", "content": "", "tool_calls": [{"id": "call_0", "type": "function", "function": {
+                      "name": row["name"], "arguments": row["arguments"]}}]},
+                  {"role": "tool", "tool_call_id": "call_0", "content": json.dumps(result, ensure_ascii=False)}]
+        key = result["parameters"] if row["name"] == "model_card" else result.get("since") or result["checked"]
+        chats.append({"lang": lang, "messages": row["messages"] + called, "tools": row["tools"], "key": key})
+    return chats
 
 
 def skill_records(langs: tuple[str, ...], rng: random.Random, plain: list[dict] = ()) -> list[dict]:

@@ -293,4 +293,8 @@ def train_all(only: str | None = None, out: Path | None = None, seed: int = SEED
     for name, spec in SPECS.items():
         if only in (None, name):
             results.append(train_model(spec, tokenizer, qa, texts, out / name, seed, chats))
+            from phi_course.training import tool_adapter  # it builds on this module
+
+            if name == tool_adapter.BASE:  # its adapter was trained on these weights: retrain it with them
+                tool_adapter.train_adapter(out)
     return results
