@@ -1,5 +1,6 @@
 """Every exercise solution of lesson 13 runs and gives a sensible answer."""
 
+import openai
 import pytest
 from pydantic import BaseModel
 
@@ -50,3 +51,16 @@ def test_lesson13_level3_recall_at_k_on_notes_and_course_text():
     assert at1 == pytest.approx(2 / 3) and at1 <= at3 < 1
     with pytest.raises(ValueError):
         s13.recall_at_k(index, [])
+
+
+def test_lesson13_level3_tool_trace_records_the_calls_and_the_answer(standin):
+    """Keyless, on the stand-in: tiny-phi35-mini calls through its tool-calling adapter; tiny-phi35-moe has none."""
+    client = openai.OpenAI(base_url=standin.base_url, api_key="not-needed", timeout=120, max_retries=0)
+    made, answer = s13.tool_trace(client, "tiny-phi35-mini", "Is GitHub Models still live?")
+    assert made == [("route_status", {"route": "github"})] and "2026-07-30" in answer
+    made, answer = s13.tool_trace(client, "tiny-phi35-mini", "What does SLM stand for?")
+    assert made == [] and "Small Language Model" in answer
+    made, answer = s13.tool_trace(client, "tiny-phi35-mini", "Is GitHub Models still live?", max_rounds=1)
+    assert made == [("route_status", {"route": "github"})] and answer is None  # out of rounds, and it says so
+    made, answer = s13.tool_trace(client, "tiny-phi35-moe", "Is GitHub Models still live?")
+    assert made == [] and answer

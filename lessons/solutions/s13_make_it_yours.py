@@ -1,9 +1,10 @@
 """Solutions to the exercises of lessons/13_make_it_yours.ipynb."""
 
+import json
 import re
 from collections.abc import Sequence
 
-from phi_course.adapt import evaluate, retrieval, structured
+from phi_course.adapt import evaluate, retrieval, structured, tools
 from phi_course.local import embedded, generation
 
 MODELS = ("tiny-phi3-mini", "tiny-phi35-mini")
@@ -61,3 +62,22 @@ def recall_at_k(index: retrieval.Index, pairs: Sequence[tuple[str, str]], k: int
         hits = index.search(question, k=k)
         found += any(words.lower() in hit.passage.text.lower() for hit in hits)
     return found / len(pairs)
+
+
+def tool_trace(client, model: str, question: str, max_rounds: int = 3) -> tuple[list[tuple[str, dict]], str | None]:
+    """Level 3: part 2's loop with a record: every call made, in order, as (tool name, parsed arguments),
+    and the final answer, or None when the model was still calling tools after `max_rounds` rounds."""
+    messages = [{"role": "user", "content": question}]
+    made = []
+    for _ in range(max_rounds):
+        reply = client.chat.completions.create(model=model, messages=messages, tools=tools.TOOLS,
+                                               max_tokens=80, temperature=0)
+        message = reply.choices[0].message
+        if not message.tool_calls:
+            return made, message.content
+        messages.append(message)
+        for call in message.tool_calls:
+            made.append((call.function.name, json.loads(call.function.arguments)))
+            messages.append({"role": "tool", "tool_call_id": call.id,
+                             "content": tools.run_tool_call(call.function.name, call.function.arguments)})
+    return made, None

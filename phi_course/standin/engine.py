@@ -250,6 +250,7 @@ class Engine:
         self._flushed: dict[Callable, float] = {}  # when each run last heard (time.monotonic)
         self._closing = threading.Event()
         self.loaded: dict[str, float] = {}  # model name -> time.time() it was loaded
+        self._warm: set[str] = set()  # what this engine has loaded: model names, and name+tools for an adapter
         self.ready = threading.Event()  # set once torch and transformers are imported
         # Counters for /health: how busy the stand-in is (a shared one in a workshop, say).
         self._count_lock = threading.Lock()
@@ -310,6 +311,7 @@ class Engine:
     def _load(self, name: str, tools: bool = False):
         model_and_tokenizer = models.load(name, tools=tools)
         self.loaded.setdefault(name, time.time())
+        self._warm.add(f"{name}+{embedded.TOOLS_ADAPTER}" if tools else name)
         return model_and_tokenizer
 
     # --- the engine thread ---
@@ -357,10 +359,11 @@ class Engine:
         job = request.job
         try:
             started = time.perf_counter()
-            was_loaded = job.model in self.loaded
             # Offered tools, a model with a tool-calling adapter answers with the adapter merged in: a copy
             # of its own, decoded in a batch of its own; requests without tools keep the plain model.
             tools = job.tools is not None and embedded.tools_adapter(job.model) is not None
+            key = f"{job.model}+{embedded.TOOLS_ADAPTER}" if tools else job.model
+            was_loaded = key in self._warm
             model, tokenizer = self._load(job.model, tools=tools)
             load_seconds = 0.0 if was_loaded else time.perf_counter() - started
             if models.serves(job.model):  # the pictures go in beside the ids: decoded on its own
@@ -388,7 +391,6 @@ class Engine:
             token = plan.pick(logits if plan.bias is None else logits + plan.bias)
             running.first_token_s = time.perf_counter() - started
             if self._advance(running, token):
-                key = f"{job.model}+{embedded.TOOLS_ADAPTER}" if tools else job.model
                 self._batches.setdefault(key, batch.Batch(model)).join(running, cache, token)
         except BaseException as error:  # noqa: BLE001  (every failure must reach the client)
             self._end(request, "error", error)
