@@ -5,9 +5,9 @@ Introduced in lessons/13_make_it_yours.ipynb (tool calls).
 Offered tools (the OpenAI `tools` list), a model trained for it answers a question a
 tool can answer with `<|tool_call|>[{"name": ..., "arguments": {...}}]<|/tool_call|>`
 instead of text (phi_course.training.skills has the records; tiny-phi35-mini learned
-them in its tool-calling adapter, phi_course.training.tool_adapter). Phi-4-mini's model card documents only how the tools
-are offered; servers read its calls in their own ways, so this layout is the course's
-choice. Both markers are special tokens in a model trained on them, so only the model
+them in its tool-calling adapter, phi_course.training.tool_adapter). Phi-4-mini's model
+card documents only how the tools are offered; servers read its calls in their own ways,
+so this layout is the course's choice. Both markers are special tokens in a model trained on them, so only the model
 can write them, never text a user pastes in. A server turns that text into the
 API's `tool_calls`; this module is the part that reads it, with no torch, so the
 HTTP side of the stand-in can use it.
