@@ -225,13 +225,15 @@ def format_table(scores: list[Score]) -> str:
     """model x language -> share correct, as a plain-text table."""
     names = list(dict.fromkeys(s.model for s in scores))
     width = max(len(n) for n in names)
-    lines = [f"{'model':<{width}}  {'en':>14}  {'zh':>14}"]
+    rows = {}
     for name in names:
-        cells = []
+        rows[name] = []
         for lang in LANGS:
             s = next((s for s in scores if s.model == name and s.lang == lang), None)
-            cells.append(f"{s.share:6.1%} ({s.correct}/{s.total})" if s else "-")
-        lines.append(f"{name:<{width}}  " + "  ".join(f"{c:>14}" for c in cells))
+            rows[name].append(f"{s.share:6.1%} ({s.correct}/{s.total})" if s else "-")
+    cell = max(14, *(len(c) for cells in rows.values() for c in cells))  # "70.9% (261/368)" is 15 wide
+    lines = [f"{'model':<{width}}  " + "  ".join(f"{lang:>{cell}}" for lang in LANGS)]
+    lines += [f"{name:<{width}}  " + "  ".join(f"{c:>{cell}}" for c in cells) for name, cells in rows.items()]
     return "\n".join(lines)
 
 
