@@ -79,7 +79,7 @@ def test_the_adapter_calls_answers_from_results_and_keeps_the_facts_on_held_out_
         assert score.share >= floor, (score, score.misses[:3])
 
 
-def test_a_model_without_an_adapter_answers_in_text(monkeypatch):
+def test_a_model_without_an_adapter_has_none_to_load():
     assert embedded.tools_adapter("tiny-phi35-moe") is None and embedded.tools_adapter("no-such-model") is None
     with pytest.raises(FileNotFoundError, match="no tool-calling adapter.*make models"):
         embedded.load_with_tools("tiny-phi35-moe")

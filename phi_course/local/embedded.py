@@ -15,7 +15,7 @@ from pathlib import Path
 
 from phi_course.i18n import N_, _
 
-__all__ = ["DEFAULT_MODEL", "EMBEDDED", "MODELS_DIR_VAR", "TOOLS_ADAPTER", "describe", "load", "load_with_tools",
+__all__ = ["DEFAULT_MODEL", "EMBEDDED", "MODELS_DIR_VAR", "TOOLS_ADAPTER", "adapter_in", "describe", "load", "load_with_tools",
            "merge_tools_adapter", "model_path", "models_dir", "on_disk", "stands_in_for", "tools_adapter"]
 
 MODELS_DIR_VAR = "PHI_COURSE_MODELS_DIR"  # use models from another folder (training, tests)
@@ -88,8 +88,13 @@ def tools_adapter(name: str) -> Path | None:
     """The folder of `name`'s tool-calling adapter, or None if the model has none (it then answers in text)."""
     if name not in EMBEDDED or not on_disk(name):
         return None
-    folder = models_dir() / name / TOOLS_ADAPTER
-    return folder if (folder / "adapter_config.json").exists() else None
+    return adapter_in(models_dir() / name)
+
+
+def adapter_in(folder: Path) -> Path | None:
+    """The tool-calling adapter's folder inside a model folder (shipped or freshly trained), or None."""
+    adapter = Path(folder) / TOOLS_ADAPTER
+    return adapter if (adapter / "adapter_config.json").exists() else None
 
 
 @functools.cache

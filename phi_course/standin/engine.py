@@ -194,6 +194,11 @@ def model_card(name: str) -> ModelCard:
     return _card(name, config.stat().st_mtime)
 
 
+def _variant(name: str, tools: bool) -> str:
+    """What the engine loads and batches under: a model's name, or name+tools for it with its tool adapter."""
+    return f"{name}+{embedded.TOOLS_ADAPTER}" if tools else name
+
+
 # Answers decoded in one step, at most: enough for a class of 100, and a bounded cache
 # (a full-context answer of tiny-phi35-mini keeps 0.8 MB of keys and values).
 MAX_RUNNING = 128
@@ -311,7 +316,7 @@ class Engine:
     def _load(self, name: str, tools: bool = False):
         model_and_tokenizer = models.load(name, tools=tools)
         self.loaded.setdefault(name, time.time())
-        self._warm.add(f"{name}+{embedded.TOOLS_ADAPTER}" if tools else name)
+        self._warm.add(_variant(name, tools))
         return model_and_tokenizer
 
     # --- the engine thread ---
@@ -362,7 +367,7 @@ class Engine:
             # Offered tools, a model with a tool-calling adapter answers with the adapter merged in: a copy
             # of its own, decoded in a batch of its own; requests without tools keep the plain model.
             tools = job.tools is not None and embedded.tools_adapter(job.model) is not None
-            key = f"{job.model}+{embedded.TOOLS_ADAPTER}" if tools else job.model
+            key = _variant(job.model, tools)
             was_loaded = key in self._warm
             model, tokenizer = self._load(job.model, tools=tools)
             load_seconds = 0.0 if was_loaded else time.perf_counter() - started

@@ -23,7 +23,7 @@ import torch
 from phi_course.adapt.tools import TOOL_FUNCTIONS, TOOLS
 from phi_course.local.embedded import (
     EMBEDDED,
-    TOOLS_ADAPTER,
+    adapter_in,
     load,
     load_with_tools,
     merge_tools_adapter,
@@ -122,12 +122,12 @@ def parse_call(answer: str) -> tuple[str, dict] | None:
     return (calls[0].name, calls[0].arguments) if calls else None
 
 
-def _tool_model(model_name: str, path: Path | None):
-    """The model that answers when tools are offered: with its tool-calling adapter, if it has one."""
-    folder = path or models_dir() / model_name
-    if (folder / TOOLS_ADAPTER / "adapter_config.json").exists():
-        return merge_tools_adapter(folder) if path else load_with_tools(model_name)
-    return _load(model_name, path)
+def _tool_model(model_name: str, path: Path | None, plain):
+    """The model that answers when tools are offered: with its tool-calling adapter if it has one, else
+    `plain` (the model and tokenizer already loaded)."""
+    if adapter_in(path or models_dir() / model_name) is None:
+        return plain
+    return merge_tools_adapter(path) if path else load_with_tools(model_name)
 
 
 def evaluate_skills(model_name: str, lang: str, path: Path | None = None) -> list[Score]:
@@ -135,7 +135,7 @@ def evaluate_skills(model_name: str, lang: str, path: Path | None = None) -> lis
     answer, in the asked language. Tools (through the tool-calling adapter where the model has one): the
     right call (name and arguments), an answer that passes on the tool's figure, and the held-out questions
     no tool answers, asked with the tools offered (answered right, in text: the facts the adapter must not cost)."""
-    model, tokenizer = _load(model_name, path)
+    plain = model, tokenizer = _load(model_name, path)
     reading = heldout_reading(lang)
     answers = generate_chats(model, tokenizer, reading)
     read = Score(f"{model_name} reading", lang, 0, len(reading))
@@ -144,7 +144,7 @@ def evaluate_skills(model_name: str, lang: str, path: Path | None = None) -> lis
             read.correct += 1
         else:
             read.misses.append({"question": row["messages"][-1]["content"], "answer": answer, "key": row["key"]})
-    return [read, *tool_scores(*_tool_model(model_name, path), model_name, lang)]
+    return [read, *tool_scores(*_tool_model(model_name, path, plain), model_name, lang)]
 
 
 def tool_scores(model, tokenizer, model_name: str, lang: str, every: int = 1) -> list[Score]:

@@ -150,8 +150,7 @@ def train_adapter(models: Path | None = None, recipe: Recipe = Recipe(), threads
     config["target_modules"] = sorted(config["target_modules"])
     config_file.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
     tokenizer.save_pretrained(out)
-    for extra in ("README.md",):  # peft's model-card template: nothing the course needs
-        (out / extra).unlink(missing_ok=True)
+    (out / "README.md").unlink(missing_ok=True)  # peft's model-card template: nothing the course needs
     record = {"base": BASE, "recipe": asdict(recipe), "seconds": round(time.perf_counter() - start, 1),
               "trainable_parameters": sum(p.numel() for p in trainable), "records_per_epoch": len(per_epoch[0]),
               "last_epoch_loss": round(sum(losses[-steps_per_epoch:]) / steps_per_epoch, 4), "losses": losses}

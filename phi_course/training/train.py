@@ -4,7 +4,8 @@ Introduced in lessons/11_build_a_tiny_slm.ipynb (steps 3 and 4).
 
 `python -m phi_course.training train` trains all three with a fixed seed and writes
 Hugging Face folders to phi_course/models/<name>/; `make models` trains each in a
-one-thread process of its own, two at a time (parallel.py: 30-35 minutes on 2 cores, with tiny-phi35-mini's tool-calling adapter).
+one-thread process of its own, two at a time (parallel.py: 30-35 minutes on 2 cores,
+tiny-phi35-mini's tool-calling adapter included).
 """
 
 from __future__ import annotations
@@ -284,6 +285,8 @@ def train_all(only: str | None = None, out: Path | None = None, seed: int = SEED
     """Train every embedded model (or just `only`) into `out` (default: phi_course/models)."""
     if only is not None and only not in SPECS:
         raise KeyError(f"No embedded model called {only!r}. Known: {', '.join(SPECS)}")
+    from phi_course.training import tool_adapter  # it imports this module: not at the top
+
     torch.set_num_threads(threads or THREADS)
     out = Path(out) if out is not None else models_dir()
     facts = all_facts()
@@ -293,8 +296,6 @@ def train_all(only: str | None = None, out: Path | None = None, seed: int = SEED
     for name, spec in SPECS.items():
         if only in (None, name):
             results.append(train_model(spec, tokenizer, qa, texts, out / name, seed, chats))
-            from phi_course.training import tool_adapter  # it builds on this module
-
             if name == tool_adapter.BASE:  # its adapter was trained on these weights: retrain it with them
                 tool_adapter.train_adapter(out)
     return results
