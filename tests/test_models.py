@@ -123,8 +123,9 @@ def test_models_share_one_tokenizer():
 
 
 def test_the_vision_model_reads_with_the_text_models_tokenizer_plus_its_image_token():
-    """make models builds the vision tokenizer from tiny-phi35-mini's: a vision model trained before the text
-    models' last retraining would keep old token ids, and `make models` would not rebuild it."""
+    """The vision model reads with the text models' tokenizer: a vision model trained before the text models'
+    last retraining would keep old token ids. make models learns both from data/ (vision.architecture.base_tokenizer),
+    so neither job depends on which finished first."""
     import json
 
     from phi_course.vision.architecture import IMAGE

@@ -14,14 +14,13 @@ tiny, with classes transformers ships (`LlavaForConditionalGeneration` with a
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from pathlib import Path
 
 from phi_course.vision import NAME, STANDS_IN_FOR  # noqa: F401  (re-exported)
 
 __all__ = ["CHAT_TEMPLATE", "IMAGE", "SPEC", "TEXT_MODEL", "VisionSpec", "base_tokenizer", "build_model",
-           "build_processor", "spec_dict", "train_tokenizer"]
+           "build_processor", "spec_dict"]
 
-TEXT_MODEL = "tiny-phi35-mini"  # whose tokenizer the decoder reuses, when it has been trained
+TEXT_MODEL = "tiny-phi35-mini"  # whose tokenizer the decoder reuses (base_tokenizer)
 
 END_OF_TEXT, SYSTEM, USER, ASSISTANT, END = (
     "<|endoftext|>", "<|system|>", "<|user|>", "<|assistant|>", "<|end|>")
@@ -71,35 +70,20 @@ class VisionSpec:
 SPEC = VisionSpec()
 
 
-def base_tokenizer(models_dir: Path | None = None):
-    """The text tokenizer: tiny-phi35-mini's when it exists (same words, same ids), else a fresh one.
+def base_tokenizer():
+    """The course's text tokenizer, the one tiny-phi35-mini reads with (same words, same ids), plus the IMAGE token.
 
-    Either way it gains the IMAGE token.
+    Learned from the course's dataset as the text models' is (train.build_tokenizer: the same data gives
+    the same tokenizer), not read from tiny-phi35-mini's folder: `make models` trains the two side by side,
+    and a folder read would give whichever tokenizer was there when this job started.
     """
-    from transformers import AutoTokenizer
+    from phi_course.training.dataset import all_facts, qa_records, text_records
+    from phi_course.training.train import build_tokenizer
 
-    from phi_course.local import embedded
-
-    folder = (models_dir or embedded.models_dir()) / TEXT_MODEL
-    if (folder / "tokenizer.json").exists():
-        tokenizer = AutoTokenizer.from_pretrained(folder)
-    else:
-        tokenizer = train_tokenizer()
+    facts = all_facts()
+    tokenizer = build_tokenizer(qa_records(facts), text_records(facts))
     tokenizer.add_special_tokens({"extra_special_tokens": [IMAGE]}, replace_extra_special_tokens=False)
     tokenizer.chat_template = CHAT_TEMPLATE
-    return tokenizer
-
-
-def train_tokenizer(vocab_size: int = 1024):
-    """A byte-level BPE learned from the tasks' questions and answers (used when tiny-phi35-mini is absent)."""
-    from phi_course.training.tokenizer import train_tokenizer as train_bpe
-    from phi_course.vision import tasks
-
-    texts = [q for t in tasks.TASKS.values() for lang in tasks.LANGS for q in t.questions[lang]]
-    texts += [tasks.make(name, seed, lang, phrasing=None).answer
-              for name in tasks.TASKS for lang in tasks.LANGS for seed in range(40)]
-    tokenizer = train_bpe(texts, vocab_size)  # the text models' tokenizer recipe, on these texts
-    tokenizer.model_max_length = SPEC.context
     return tokenizer
 
 
