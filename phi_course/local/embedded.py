@@ -50,7 +50,7 @@ def model_path(name: str = DEFAULT_MODEL) -> Path:
     if not on_disk(name):
         raise FileNotFoundError(
             f"The embedded model {name!r} is missing from {path}. "
-            "Run `make models` to train it (30-35 minutes on a 2-core CPU)."
+            "Run `make models` to train it (35-40 minutes on a 2-core CPU)."
         )
     return path
 
