@@ -98,7 +98,8 @@ SPECS: dict[str, TinySpec] = {
         # float32: its loop over the experts ran slower in bf16 here (0.21 s a step against 0.17 s).
         # Running every expert on every token in bf16, mixed by the router's weights, was 11% faster a
         # step (0.179 s against 0.201 s, beside another training job; 2026-12-01), but needs the MoE
-        # retrained, and that run scored 84/88% held out against the loop's 89/86% on the same data: not taken.
+        # retrained, and that run scored 84/88% held out against the loop's 89/86% on the same data:
+        # not taken.
         # Five epochs, not six: with 36 phrasings a fact it scored 89/94% held out in five (2026-12-02),
         # and its lane is the longest in `make models`.
         TinySpec("tiny-phi35-moe", langs=("en", "zh"), moe=True, intermediate=256, bf16=False, sft_epochs=5),

@@ -54,9 +54,9 @@ class Recipe:
     call; answer that passes on the tool's figure; other held-out facts, tools offered), en / zh:
     10 epochs: 91/82, 26/65, 66/78%; 14 epochs: 100/88, 29/47, 81/82%; 10 epochs with half the
     no-tool questions naming a model: 94/91, 59/88, 68/79%; 14 epochs with them (the recipe until
-    2026-12-02): 97/88, 65/91, 71/82%. The plain model, no tools, scores 85/85% on those facts. The spread between
-    runs is wide, so the choice is rough; the remaining misses are mostly calls where no tool
-    answers (model_card for how much memory a model needs).
+    2026-12-02): 97/88, 65/91, 71/82%. The plain model, no tools, scores 85/85% on those facts.
+    The spread between runs is wide, so the choice is rough; the remaining misses are mostly calls
+    where no tool answers (model_card for how much memory a model needs).
 
     On the model retrained with 36 phrasings a fact (2026-12-02), that recipe fell to 91/85, 35/50,
     82/85%: the answers from a tool's result mostly gave another field of the card. 18 epochs gave

@@ -274,8 +274,12 @@ def save_model(model, tokenizer, out_dir: Path, result: TrainResult) -> None:
     (out_dir / "training.json").write_text(json.dumps(asdict(result)) + "\n")
 
 
-def build_tokenizer(qa: list[dict], texts: list[dict]):
-    """The shared tokenizer, learned from every question, answer and paragraph."""
+def build_tokenizer(qa: list[dict] | None = None, texts: list[dict] | None = None):
+    """The shared tokenizer, learned from every question, answer and paragraph (by default the course's
+    dataset: the same data always gives the same tokenizer, which is how the vision model shares it)."""
+    if qa is None or texts is None:
+        facts = all_facts()
+        qa, texts = qa_records(facts), text_records(facts)
     return train_tokenizer([r["question"] for r in qa] + [r["answer"] for r in qa]
                            + [t["text"] for t in texts])
 

@@ -17,10 +17,8 @@ from dataclasses import asdict, dataclass
 
 from phi_course.vision import NAME, STANDS_IN_FOR  # noqa: F401  (re-exported)
 
-__all__ = ["CHAT_TEMPLATE", "IMAGE", "SPEC", "TEXT_MODEL", "VisionSpec", "base_tokenizer", "build_model",
+__all__ = ["CHAT_TEMPLATE", "IMAGE", "SPEC", "VisionSpec", "base_tokenizer", "build_model",
            "build_processor", "spec_dict"]
-
-TEXT_MODEL = "tiny-phi35-mini"  # whose tokenizer the decoder reuses (base_tokenizer)
 
 END_OF_TEXT, SYSTEM, USER, ASSISTANT, END = (
     "<|endoftext|>", "<|system|>", "<|user|>", "<|assistant|>", "<|end|>")
@@ -73,15 +71,13 @@ SPEC = VisionSpec()
 def base_tokenizer():
     """The course's text tokenizer, the one tiny-phi35-mini reads with (same words, same ids), plus the IMAGE token.
 
-    Learned from the course's dataset as the text models' is (train.build_tokenizer: the same data gives
-    the same tokenizer), not read from tiny-phi35-mini's folder: `make models` trains the two side by side,
-    and a folder read would give whichever tokenizer was there when this job started.
+    Learned from the course's dataset as the text models' is (train.build_tokenizer), not read from
+    tiny-phi35-mini's folder: `make models` trains the two side by side, and a folder read would give
+    whichever tokenizer was there when this job started.
     """
-    from phi_course.training.dataset import all_facts, qa_records, text_records
     from phi_course.training.train import build_tokenizer
 
-    facts = all_facts()
-    tokenizer = build_tokenizer(qa_records(facts), text_records(facts))
+    tokenizer = build_tokenizer()
     tokenizer.add_special_tokens({"extra_special_tokens": [IMAGE]}, replace_extra_special_tokens=False)
     tokenizer.chat_template = CHAT_TEMPLATE
     return tokenizer

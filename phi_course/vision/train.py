@@ -37,8 +37,9 @@ class Recipe:
     # gave 92-100% per family on unseen pictures (describing a clip's frames: 83%), with 1800 steps
     # 98-100% (99%), as good as the model shipped before, which no recipe here reproduced; the encoder
     # at 2400 steps scored lower (96-100%). Step 2 takes a third longer: about 10 minutes in all.
-    # The same recipe with the tokenizer the text models' third more phrasings gave (2026-12-02): 88-100% per
-    # family, 959/1000 (naming a shape 77%, describing a clip's frames 85%): the tokens moved, and the score with them.
+    # The same recipe with the tokenizer the text models' third more phrasings gave (2026-12-02):
+    # 88-100% per family, 959/1000 (naming a shape 77%, describing a clip's frames 85%): the tokens
+    # moved, and the score with them.
     instruct_steps: int = 1800
     conversations: int = 16  # per instruction step, mixing every kind of picture
     instruct_lr: float = 2.5e-3
