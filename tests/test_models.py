@@ -20,7 +20,7 @@ MODELS = list(embedded.EMBEDDED)
 MAX_TOTAL_MB = 20
 # What the shipped models reach, less a small margin (make eval-models prints the full tables).
 TRAINED_FLOOR = 0.85
-HELDOUT_FLOOR = 0.8
+HELDOUT_FLOOR = 0.85
 
 
 def _require_models():

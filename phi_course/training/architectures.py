@@ -38,10 +38,12 @@ class TinySpec:
     # The hand-written facts are asked 33-37 ways per language, the catalog's 3-9, each reworded a
     # little every epoch (augment.py). More phrasings, not more epochs, taught the models to read
     # (tiny-phi35-mini, held-out paraphrases en/zh): 12 a fact and eight epochs, 72/69%; 24 and six
-    # epochs, 88/88%; 36 and six epochs, 89/93% (2026-12-02; five epochs: 88/87%).
+    # epochs, 88/88%; 36 and six epochs, 89/93% (2026-12-02; five epochs: 88/87%); the same with the
+    # answers that fit only some of their questions rewritten, 91/94% (2026-12-02).
     sft_epochs: int = 6
-    # Measured here: small batches at a moderate rate memorise the facts far sooner than
-    # larger batches or rates (2x the rate or batch left most answers wrong after as many epochs).
+    # Measured here: small batches at a moderate rate memorise the facts far sooner than larger
+    # batches or rates. 2026-12-02, held out en/zh, six epochs: batch 32 at 2.1e-3, 83/82% against
+    # 91/94% (15% less time); dropout 0.1 on each block, 88/93%. tiny-phi35-moe at 2e-3: 81/85%.
     lr: float = 1.5e-3
     batch_size: int = 16
     # Matrix products in bfloat16 during training, on CPUs that multiply it in hardware
@@ -101,7 +103,8 @@ SPECS: dict[str, TinySpec] = {
         # retrained, and that run scored 84/88% held out against the loop's 89/86% on the same data:
         # not taken.
         # Five epochs, not six: with 36 phrasings a fact it scored 89/94% held out in five (2026-12-02),
-        # and its lane is the longest in `make models`.
+        # and its lane is the longest in `make models`. With the rewritten answers: five 88/94%, six
+        # 89/94% in 23% more time (1816 against 1412 s beside another job).
         TinySpec("tiny-phi35-moe", langs=("en", "zh"), moe=True, intermediate=256, bf16=False, sft_epochs=5),
     ]
 }

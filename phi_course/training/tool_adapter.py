@@ -127,7 +127,7 @@ def train_adapter(models: Path | None = None, recipe: Recipe = Recipe(), threads
     steps_per_epoch = -(-len(per_epoch[0]) // recipe.batch_size)
     total = recipe.epochs * steps_per_epoch
     trainable = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(trainable, lr=recipe.learning_rate, weight_decay=0.0)
+    optimizer = torch.optim.AdamW(trainable, lr=recipe.learning_rate, weight_decay=0.0, fused=True)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: lr_factor(step, total))
     losses: list[float] = []
     model.train()

@@ -176,7 +176,10 @@ def _run_phase(model, spec: TinySpec, epochs: int, make_batches, steps_per_epoch
     """Train for `epochs`; returns the loss of every step."""
     if epochs <= 0:
         return []
-    optimizer = torch.optim.AdamW(model.parameters(), lr=spec.lr, betas=(0.9, 0.95), weight_decay=0.01)
+    # fused: one kernel for the whole update instead of a dozen small ops per tensor; 6% of a
+    # tiny-phi35-mini step here (114 against 121 ms, 2026-12-02).
+    optimizer = torch.optim.AdamW(model.parameters(), lr=spec.lr, betas=(0.9, 0.95), weight_decay=0.01,
+                                  fused=True)
     total = epochs * steps_per_epoch
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda s: lr_factor(s, total))
