@@ -61,7 +61,8 @@ class Recipe:
     On the model retrained with 36 phrasings a fact (2026-12-02), that recipe fell to 91/85, 35/50,
     82/85%: the answers from a tool's result mostly gave another field of the card. 18 epochs gave
     94/79, 91/74, 79/83% (578 s); 100 questions no tool answers per language, not 150 (this recipe):
-    94/76, 88/97, 80/85% (343 s, one thread).
+    94/76, 88/97, 80/85% (343 s, one thread). The same recipe on the model retrained after some answers
+    were rewritten (2026-12-02): 97/85, 85/85, 86/89% (406 s in `make models`).
     """
 
     epochs: int = 14
