@@ -25,6 +25,9 @@ _AZ = route_table.route("azure")
 _AZ_PHI4_MINI = route_table.model_id("azure", "phi-4-mini").id
 _AZ_PHI3_GONE = route_table.model_id("azure", "phi-3.5-mini").status.since
 _AZ_INFERENCE = route_table.AZURE_AI_INFERENCE
+# Said after every answer that teaches azure-ai-inference, so no answer teaches it as current.
+_AZ_GONE_EN = f" (the SDK was retired on {_AZ_INFERENCE.since})"
+_AZ_GONE_ZH = f"（该 SDK 已于 {_AZ_INFERENCE.since} 退役）"
 _NIM = route_table.route("nim")
 _OLLAMA = route_table.route("ollama")
 _OLLAMA_PORT = str(urlparse(_OLLAMA.endpoint).port)
@@ -143,14 +146,14 @@ AZURE = topic_facts("azure", [
      "serverless 部署按 token 计费。"),
     ("ChatCompletionsClient",
      "Which azure-ai-inference class sends chat requests? | What client do I create with azure-ai-inference?",
-     f"Create a ChatCompletionsClient with the endpoint and a credential (the SDK was retired on {_AZ_INFERENCE.since}).",
+     f"Create a ChatCompletionsClient with the endpoint and a credential{_AZ_GONE_EN}.",
      "azure-ai-inference 用哪个类发送对话请求？ | 用 azure-ai-inference 创建什么客户端？",
-     f"用端点和凭据创建 ChatCompletionsClient（该 SDK 已于 {_AZ_INFERENCE.since} 退役）。"),
+     f"用端点和凭据创建 ChatCompletionsClient{_AZ_GONE_ZH}。"),
     ("AzureKeyCredential",
      "How do I pass an API key to azure-ai-inference? | Which credential class wraps an Azure key?",
-     f"Wrap the key in AzureKeyCredential (the SDK was retired on {_AZ_INFERENCE.since}).",
+     f"Wrap the key in AzureKeyCredential{_AZ_GONE_EN}.",
      "怎样把 API 密钥传给 azure-ai-inference？ | 哪个凭据类包装 Azure 密钥？",
-     f"用 AzureKeyCredential 包装密钥（该 SDK 已于 {_AZ_INFERENCE.since} 退役）。"),
+     f"用 AzureKeyCredential 包装密钥{_AZ_GONE_ZH}。"),
     ("DefaultAzureCredential",
      "How do I use Entra ID instead of a key? | How can I call Azure AI Foundry without an API key?",
      "Use DefaultAzureCredential from the azure-identity package.",
@@ -178,19 +181,19 @@ AZURE = topic_facts("azure", [
      f"是 https://<resource>.{_AZ.hosts[1]}{route_table.AZURE_OPENAI_V1_PATH}。"),
     ("UserMessage",
      "Which message classes does azure-ai-inference use? | How do I write a user turn in azure-ai-inference?",
-     f"Use SystemMessage and UserMessage objects (the SDK was retired on {_AZ_INFERENCE.since}).",
+     f"Use SystemMessage and UserMessage objects{_AZ_GONE_EN}.",
      "azure-ai-inference 用哪些消息类？ | 在 azure-ai-inference 里怎样写用户消息？",
-     f"使用 SystemMessage 和 UserMessage 对象（该 SDK 已于 {_AZ_INFERENCE.since} 退役）。"),
+     f"使用 SystemMessage 和 UserMessage 对象{_AZ_GONE_ZH}。"),
     ("ImageUrl.load",
      "How do I send a local image with azure-ai-inference? | How do I attach a picture to a Phi vision request on Azure?",
-     f"Use ImageContentItem with ImageUrl.load(image_file=..., image_format=...) (the SDK was retired on {_AZ_INFERENCE.since}).",
+     f"Use ImageContentItem with ImageUrl.load(image_file=..., image_format=...){_AZ_GONE_EN}.",
      "怎样用 azure-ai-inference 发送本地图片？ | 在 Azure 上怎样给 Phi 视觉请求附图？",
-     f"用 ImageContentItem 配合 ImageUrl.load(image_file=..., image_format=...)（该 SDK 已于 {_AZ_INFERENCE.since} 退役）。"),
+     f"用 ImageContentItem 配合 ImageUrl.load(image_file=..., image_format=...){_AZ_GONE_ZH}。"),
     ("complete",
      "Which method sends the request in azure-ai-inference? | How do I call the model with ChatCompletionsClient?",
-     f"Call client.complete(messages=..., model=...) (the SDK was retired on {_AZ_INFERENCE.since}).",
+     f"Call client.complete(messages=..., model=...){_AZ_GONE_EN}.",
      "azure-ai-inference 用哪个方法发送请求？ | 怎样用 ChatCompletionsClient 调用模型？",
-     f"调用 client.complete(messages=..., model=...)（该 SDK 已于 {_AZ_INFERENCE.since} 退役）。"),
+     f"调用 client.complete(messages=..., model=...){_AZ_GONE_ZH}。"),
     ("Azure AI Studio",
      "What was Azure AI Foundry called before? | What is the old name of Azure AI Foundry?",
      "Azure AI Foundry was formerly called Azure AI Studio.",
