@@ -31,7 +31,8 @@ from phi_course.training.tokenizer import chat_prompt, train_tokenizer
 
 __all__ = ["BLOCK", "HISTORY_SHARE", "IGNORE", "MAIN_ANSWER_SHARE", "SEED", "SYSTEM_PROMPTS", "SYSTEM_SHARE",
            "THREADS", "TrainResult", "build_tokenizer", "chat_examples", "next_token_loss", "padded_batches",
-           "pick_answer", "pretrain_blocks", "save_model", "train_all", "train_model"]
+           "pick_answer", "pretrain_blocks", "records_to_train", "save_model", "schedule_step", "train_all",
+           "train_model"]
 
 SEED = 1234
 THREADS = 2
@@ -61,6 +62,9 @@ class TrainResult:
     pretrain_loss: float  # mean over the last epoch
     sft_loss: float
     seed: int = SEED
+    # The share of the chat records each instruction-tuning epoch trained on (1.0 = all of them;
+    # less where selective training skipped records already learned).
+    sft_trained_share: list[float] = field(default_factory=list)
     # Loss at every step, for plots (lessons/11 draws dense vs MoE from these).
     pretrain_losses: list[float] = field(default_factory=list, repr=False)
     sft_losses: list[float] = field(default_factory=list, repr=False)
@@ -98,6 +102,8 @@ def chat_examples(tokenizer, records: list[dict], system: bool, rng: random.Rand
     A record's own "history" (earlier turns) goes into the prompt; `history_from` adds one
     unrelated earlier turn in the record's language to records that have none.
     """
+    if not records:  # an epoch of selective training can leave a group empty
+        return []
     prompts = []
     for r in records:
         prompt_system = r.get("system") or (rng.choice(SYSTEM_PROMPTS[r["lang"]]) if system else None)
@@ -115,8 +121,11 @@ def chat_examples(tokenizer, records: list[dict], system: bool, rng: random.Rand
     return examples
 
 
-def padded_batches(examples, batch_size: int, pad_id: int, rng: random.Random):
-    """Batches of similar length (less padding), in a random order, right-padded."""
+def padded_batches(examples, batch_size: int, pad_id: int, rng: random.Random, keys: list | None = None):
+    """Batches of similar length (less padding), in a random order, right-padded.
+
+    With `keys` (one per example), each batch also carries "keys": which example each row is.
+    """
     order = sorted(range(len(examples)), key=lambda i: (len(examples[i][0]), rng.random()))
     chunks = [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
     rng.shuffle(chunks)
@@ -130,22 +139,33 @@ def padded_batches(examples, batch_size: int, pad_id: int, rng: random.Random):
             ids[row, :len(x)] = torch.tensor(x)
             labels[row, :len(y)] = torch.tensor(y)
             mask[row, :len(x)] = 1
-        yield {"input_ids": ids, "labels": labels, "attention_mask": mask}
+        batch = {"input_ids": ids, "labels": labels, "attention_mask": mask}
+        if keys is not None:
+            batch["keys"] = [keys[i] for i in chunk]
+        yield batch
 
 
-def next_token_loss(model, batch: dict, moe: bool = False) -> torch.Tensor:
+def next_token_loss(model, batch: dict, moe: bool = False, per_row: list | None = None) -> torch.Tensor:
     """The causal-LM loss, with the output layer applied only where there is a label.
 
     Same value as `model(**batch).loss`, but in instruction tuning over half the positions
     are prompt, and skipping their 4096-way output layer saves about a sixth of the work.
     For the MoE model it adds the router's load-balancing loss, as transformers does.
+    Given a list as `per_row`, it also fills it with each row's mean loss (no gradient).
     """
     extra = {"output_router_logits": True} if moe else {}
     out = model.model(input_ids=batch["input_ids"], attention_mask=batch.get("attention_mask"), **extra)
     targets = batch["labels"][:, 1:]
     keep = targets != IGNORE
     logits = model.lm_head(out.last_hidden_state[:, :-1][keep])
-    loss = torch.nn.functional.cross_entropy(logits.float(), targets[keep])
+    if per_row is None:
+        loss = torch.nn.functional.cross_entropy(logits.float(), targets[keep])
+    else:
+        token_losses = torch.nn.functional.cross_entropy(logits.float(), targets[keep], reduction="none")
+        loss = token_losses.mean()
+        rows = keep.nonzero()[:, 0]  # the kept positions, in row-major order: which row each belongs to
+        sums = torch.zeros(len(keep)).index_add_(0, rows, token_losses.detach())
+        per_row.extend((sums / keep.sum(1).clamp(min=1)).tolist())
     if moe:
         from transformers.models.phimoe.modeling_phimoe import load_balancing_loss_func
 
@@ -171,40 +191,79 @@ def training_precision(spec: TinySpec):
     return torch.autocast("cpu", dtype=torch.bfloat16, enabled=spec.bf16 and bf16_is_native())
 
 
+def records_to_train(count: int, last_loss: dict[int, float], epoch: int, spec: TinySpec,
+                     seed: int = SEED) -> list[int]:
+    """Which of `count` chat records an instruction-tuning epoch trains on (selective training).
+
+    Every record, until epoch `spec.select_from_epoch` (0-based) or when `spec.learned_below` is 0.
+    From then on: every record not yet learned, and a random `spec.learned_kept` share of the learned
+    ones (their loss was under `learned_below` when they last trained), so that they are checked again.
+    """
+    if not spec.learned_below or epoch < spec.select_from_epoch:
+        return list(range(count))
+    pick = random.Random(seed * 7919 + epoch)  # its own stream: the epoch's rewording stays the same
+    return [i for i in range(count)
+            if last_loss.get(i, math.inf) >= spec.learned_below or pick.random() < spec.learned_kept]
+
+
+def schedule_step(epoch: int, batch: int, batches: int, steps_per_epoch: int) -> int:
+    """The step of a full run that batch `batch` of `batches` in `epoch` stands at.
+
+    With every batch present it is just the step count; a shorter epoch (selective training)
+    spreads its batches over the same span, so the learning rate ends where a full run's does.
+    """
+    return epoch * steps_per_epoch + batch * steps_per_epoch // batches
+
+
 def _run_phase(model, spec: TinySpec, epochs: int, make_batches, steps_per_epoch: int,
-               desc: str) -> list[float]:
-    """Train for `epochs`; returns the loss of every step."""
+               desc: str, on_row_losses=None) -> tuple[list[float], list[int]]:
+    """Train for `epochs`; returns the loss of every step and the number of steps in each epoch.
+
+    An epoch may have fewer than `steps_per_epoch` batches (selective training skips examples
+    already learned): the learning-rate schedule and the progress bar then follow the share of
+    the epoch done, so the schedule ends where a full run's does. `on_row_losses(keys, losses)`
+    hears each row's loss, for batches that carry "keys".
+    """
     if epochs <= 0:
-        return []
+        return [], []
     # fused: one kernel for the whole update instead of a dozen small ops per tensor. Timed side by side
     # over 200 tiny-phi35-mini steps it was no faster here (whole process 0.95-1.07x unfused, median 1.05;
     # 2026-12-02); it stays because the shipped models were trained with it and `make models` rebuilds them.
     optimizer = torch.optim.AdamW(model.parameters(), lr=spec.lr, betas=(0.9, 0.95), weight_decay=0.01,
                                   fused=True)
     total = epochs * steps_per_epoch
-    scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda s: lr_factor(s, total))
     model.train()
     losses: list[float] = []
+    epoch_steps: list[int] = []
     with tqdm(total=total, desc=desc, unit="step") as bar:
         for epoch in range(epochs):
-            for batch in make_batches(epoch):
+            batches = list(make_batches(epoch))
+            for j, batch in enumerate(batches):
+                at = schedule_step(epoch, j, len(batches), steps_per_epoch)
+                for group in optimizer.param_groups:
+                    group["lr"] = spec.lr * lr_factor(at, total)
+                rows = [] if on_row_losses and "keys" in batch else None
                 with training_precision(spec):
-                    loss = next_token_loss(model, batch, spec.moe)
+                    loss = next_token_loss(model, batch, spec.moe, rows)
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
                 optimizer.step()
-                scheduler.step()
                 optimizer.zero_grad(set_to_none=True)
+                if rows is not None:
+                    on_row_losses(batch["keys"], rows)
                 losses.append(loss.item())
-                bar.update(1)
-                bar.set_postfix(epoch=epoch + 1, loss=f"{loss.item():.3f}")
+                bar.update(schedule_step(epoch, j + 1, len(batches), steps_per_epoch) - bar.n)
+                bar.set_postfix(epoch=epoch + 1, loss=f"{loss.item():.3f}",
+                                **({"skipped": f"{1 - len(batches) / steps_per_epoch:.0%}"}
+                                   if len(batches) < steps_per_epoch else {}))
+            bar.update((epoch + 1) * steps_per_epoch - bar.n)  # an epoch left with no batch at all
+            epoch_steps.append(len(batches))
     model.eval()
-    return losses
+    return losses, epoch_steps
 
 
-def _last_epoch_mean(losses: list[float], steps_per_epoch: int) -> float:
-    tail = losses[-steps_per_epoch:]
+def _last_epoch_mean(losses: list[float], epoch_steps: list[int]) -> float:
+    tail = losses[-epoch_steps[-1]:] if epoch_steps and epoch_steps[-1] else []
     return round(sum(tail) / len(tail), 4) if tail else float("nan")
 
 
@@ -231,12 +290,20 @@ def train_model(spec: TinySpec, tokenizer, qa: list[dict], texts: list[dict], ou
             x = blocks[order[i:i + spec.batch_size]]
             yield {"input_ids": x, "labels": x}
 
-    pre_losses = _run_phase(model, spec, spec.pretrain_epochs, pre_batches, n_pre, f"{spec.name} pre-train")
+    pre_losses, pre_steps = _run_phase(model, spec, spec.pretrain_epochs, pre_batches, n_pre,
+                                       f"{spec.name} pre-train")
 
     # Step 4, instruction tuning: chat-formatted turns, loss on the assistant's answer only.
     # The prompts lessons show answered, as the lessons ask them (lesson_prompts.py).
     showcase = lesson_records(spec.name, all_facts())
     n_sft = math.ceil((len(chats) + len(showcase)) / spec.batch_size)
+    last_loss: dict[int, float] = {}  # each chat record's loss when it last trained
+    trained_share: list[float] = []
+
+    def remember(keys, losses):
+        for key, value in zip(keys, losses, strict=True):
+            if key is not None:
+                last_loss[key] = value
 
     def sft_batches(epoch):
         # Each epoch the questions come reworded a little (augment), and some with a system
@@ -245,21 +312,26 @@ def train_model(spec: TinySpec, tokenizer, qa: list[dict], texts: list[dict], ou
         reworded = [{**r, "question": augment(r["question"], r["lang"], epoch_rng),
                      "answer": pick_answer(r, epoch_rng)} for r in chats]
         kinds = [epoch_rng.random() for _ in reworded]
-        plain = [r for r, k in zip(reworded, kinds, strict=True) if k >= SYSTEM_SHARE + HISTORY_SHARE]
-        system = [r for r, k in zip(reworded, kinds, strict=True) if k < SYSTEM_SHARE]
-        after = [r for r, k in zip(reworded, kinds, strict=True) if SYSTEM_SHARE <= k < SYSTEM_SHARE + HISTORY_SHARE]
-        examples = (chat_examples(tokenizer, plain + showcase, system=False, rng=epoch_rng)
-                    + chat_examples(tokenizer, system, system=True, rng=epoch_rng)
-                    + chat_examples(tokenizer, after, system=False, rng=epoch_rng, history_from=qa))
-        yield from padded_batches(examples, spec.batch_size, tokenizer.pad_token_id, epoch_rng)
+        chosen = records_to_train(len(chats), last_loss, epoch, spec, seed)
+        trained_share.append(round(len(chosen) / len(chats), 4))
+        plain = [i for i in chosen if kinds[i] >= SYSTEM_SHARE + HISTORY_SHARE]
+        system = [i for i in chosen if kinds[i] < SYSTEM_SHARE]
+        after = [i for i in chosen if SYSTEM_SHARE <= kinds[i] < SYSTEM_SHARE + HISTORY_SHARE]
+        examples = (chat_examples(tokenizer, [reworded[i] for i in plain] + showcase, system=False, rng=epoch_rng)
+                    + chat_examples(tokenizer, [reworded[i] for i in system], system=True, rng=epoch_rng)
+                    + chat_examples(tokenizer, [reworded[i] for i in after], system=False, rng=epoch_rng,
+                                    history_from=qa))
+        keys = plain + [None] * len(showcase) + system + after  # showcase prompts always train
+        yield from padded_batches(examples, spec.batch_size, tokenizer.pad_token_id, epoch_rng, keys)
 
-    sft_losses = _run_phase(model, spec, spec.sft_epochs, sft_batches, n_sft, f"{spec.name} instruct")
+    sft_losses, sft_steps = _run_phase(model, spec, spec.sft_epochs, sft_batches, n_sft, f"{spec.name} instruct",
+                                       remember if spec.learned_below else None)
 
     result = TrainResult(spec.name, round(time.perf_counter() - start, 1),
                          round(time.process_time() - cpu_start, 1),
                          sum(p.numel() for p in model.parameters()), len(chats), len(texts),
-                         _last_epoch_mean(pre_losses, n_pre), _last_epoch_mean(sft_losses, n_sft), seed,
-                         [round(x, 4) for x in pre_losses], [round(x, 4) for x in sft_losses])
+                         _last_epoch_mean(pre_losses, pre_steps), _last_epoch_mean(sft_losses, sft_steps), seed,
+                         trained_share, [round(x, 4) for x in pre_losses], [round(x, 4) for x in sft_losses])
     save_model(model, tokenizer, out_dir, result)
     return result
 
