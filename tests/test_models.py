@@ -227,3 +227,16 @@ def test_heldout_questions_are_new_sentences_in_known_words():
         assert normalise(r["question"]) not in trained, r
         assert _words(r["question"], r["lang"]) <= seen[r["lang"]], (r, _words(r["question"], r["lang"]) - seen[r["lang"]])
     assert len({f.family for f in facts}) == len({r["family"] for r in held})  # every family is tested
+
+
+def test_heldout_follow_ups_are_worded_unlike_every_trained_one():
+    """The held-out second turns ("How long can its input be?") are never trained on, in either language."""
+    from phi_course.training.facts import normalise
+
+    trained = {normalise(r["question"]) for r in dataset.conversation_records()}
+    held = dataset.heldout_conversations()
+    assert held and {r["lang"] for r in held} == {"en", "zh"}
+    for r in held:
+        assert normalise(r["question"]) not in trained, r
+    for attribute, asked in dataset.HELDOUT_FOLLOW_UPS.items():  # each has several trained wordings beside it
+        assert all(len(dataset.FOLLOW_UPS[attribute][lang]) >= 6 for lang in asked), attribute
