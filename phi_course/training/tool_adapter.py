@@ -62,7 +62,10 @@ class Recipe:
     82/85%: the answers from a tool's result mostly gave another field of the card. 18 epochs gave
     94/79, 91/74, 79/83% (578 s); 100 questions no tool answers per language, not 150 (this recipe):
     94/76, 88/97, 80/85% (343 s, one thread). The same recipe on the model retrained after some answers
-    were rewritten (2026-12-02): 97/85, 85/85, 86/89% (406 s in `make models`).
+    were rewritten (2026-12-02): 97/85, 85/85, 86/89% (406 s in `make models`). On the model trained with
+    selective training and widened follow-ups (2026-12-02): 79/100, 74/88, 76/82% (416 s); on that model
+    18 epochs gave 82/97, 47/24, 79/86% and a rate of 4e-3 65/91, 82/91, 72/78%: English calls fell, and
+    no recipe tried brought them back.
     """
 
     epochs: int = 14

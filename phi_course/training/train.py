@@ -4,7 +4,7 @@ Introduced in lessons/11_build_a_tiny_slm.ipynb (steps 3 and 4).
 
 `python -m phi_course.training train` trains all three with a fixed seed and writes
 Hugging Face folders to phi_course/models/<name>/; `make models` trains each in a
-one-thread process of its own, two at a time (parallel.py: 35-40 minutes on 2 cores,
+one-thread process of its own, two at a time (parallel.py: about 35 minutes on 2 cores,
 tiny-phi35-mini's tool-calling adapter included).
 """
 
