@@ -66,7 +66,7 @@ def test_the_loss_of_each_row_is_what_that_row_alone_would_score(tokenizer):
 
 def test_a_run_with_selective_training_skips_learned_records_and_still_learns_them(tokenizer, tmp_path):
     spec = TinySpec("tiny-test", langs=("en",), hidden=32, layers=1, heads=2, kv_heads=2, intermediate=64,
-                    pretrain_epochs=1, sft_epochs=30, lr=1e-2, batch_size=2, bf16=False,
+                    pretrain_epochs=1, sft_epochs=30, lr=1e-2, batch_size=2,
                     learned_below=0.3, learned_kept=0.0, select_from_epoch=2)
     qa = QA * 4  # each fact four times: 16 records
     result = train.train_model(spec, tokenizer, qa, TEXTS, tmp_path / "m", seed=1)

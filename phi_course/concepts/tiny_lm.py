@@ -188,7 +188,7 @@ def build_model(tokenizer, size: Sizes, moe: bool = False, seed: int = SEED):
         name="lesson-moe" if moe else "lesson-dense", langs=("en",), moe=moe, hidden=size.hidden,
         layers=size.layers, heads=size.heads, kv_heads=size.heads,
         intermediate=size.intermediate // 2 if moe else size.intermediate,
-        experts=size.experts, experts_per_token=2, bf16=False,  # the lesson's loop trains in float32
+        experts=size.experts, experts_per_token=2,
     )
     return spec.build(tokenizer)
 

@@ -36,15 +36,15 @@ class Job:
         return [sys.executable, "-m", self.module, "train", *where, "--threads", "1"]
 
 
-# Minutes each job took in one `make models` on this course's 2-core machine (2026-12-02, with selective
-# training: 34.0 min in all; the run before it, every record every epoch, 39.5). The tiny-phi35-mini job trains
-# its tool-calling adapter after it (16.4 + 6.9 min). The same jobs' CPU time moved by a sixth from one run to
-# the next (tiny-phi35-mini: 1153 then 1369 s for nearly the same steps): such machines are shared.
+# Minutes each job took in one `make models` on this course's 2-core machine (2026-12-02, everything in float32:
+# 29.9 min in all; the day before, with the dense models in bf16 on another machine, 34.0). The tiny-phi35-mini
+# job trains its tool-calling adapter after it (16.3 + 5.9 min). The same jobs' CPU time moves from one machine
+# to the next (tiny-phi35-moe: 1339 CPU-seconds on 2026-12-01, 1172 on 2026-12-02): such machines are shared.
 JOBS = (
-    Job("tiny-phi35-mini", "phi_course.training", 23.3),
-    Job("tiny-phi35-moe", "phi_course.training", 22.7),
-    Job("tiny-phi35-vision", "phi_course.vision", 11.1),
-    Job("tiny-phi3-mini", "phi_course.training", 9.3),
+    Job("tiny-phi35-mini", "phi_course.training", 22.2),
+    Job("tiny-phi35-moe", "phi_course.training", 19.7),
+    Job("tiny-phi35-vision", "phi_course.vision", 8.9),
+    Job("tiny-phi3-mini", "phi_course.training", 7.5),
 )
 
 
