@@ -37,7 +37,7 @@ class Job:
 
 
 # Minutes each job took in one `make models` on this course's 2-core machine (2026-12-02, everything in float32:
-# 29.9 min in all; the day before, with the dense models in bf16 on another machine, 34.0). The tiny-phi35-mini
+# 29.9 min in all; the run before, with the dense models in bf16 on another machine, 34.0). The tiny-phi35-mini
 # job trains its tool-calling adapter after it (16.3 + 5.9 min). The same jobs' CPU time moves from one machine
 # to the next (tiny-phi35-moe: 1339 CPU-seconds on 2026-12-01, 1172 on 2026-12-02): such machines are shared.
 JOBS = (
