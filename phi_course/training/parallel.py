@@ -39,7 +39,8 @@ class Job:
 # Minutes each job took in one `make models` on this course's 2-core machine (2026-12-02, everything in float32:
 # 29.9 min in all; the run before, with the dense models in bf16 on another machine, 34.0). The tiny-phi35-mini
 # job trains its tool-calling adapter after it (16.3 + 5.9 min). The same jobs' CPU time moves from one machine
-# to the next (tiny-phi35-moe, the same recipe: 1339 CPU-seconds in the run before, 1172 in this one): such machines are shared.
+# to the next (tiny-phi35-moe, the same recipe: 1339 CPU-seconds in the run before, 1172 in this one): such
+# machines are shared.
 JOBS = (
     Job("tiny-phi35-mini", "phi_course.training", 22.2),
     Job("tiny-phi35-moe", "phi_course.training", 19.7),
