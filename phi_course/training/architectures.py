@@ -103,7 +103,8 @@ SPECS: dict[str, TinySpec] = {
         # The router's noisy top-2 choice makes the MoE learn a little slower than the dense model.
         # Running every expert on every token, mixed by the router's weights (the same sums, as two large
         # matrix products a layer instead of a loop over the experts), was slower in float32: 0.34 s a
-        # step against 0.23 s for the loop (2026-12-02, beside two training jobs).
+        # step against 0.23 s for the loop (2026-12-02, one run of each, one after the other, beside two
+        # training jobs: a rough figure).
         # Six epochs at 1.1e-3 with selective training (2026-12-02, widened follow-ups, held out en/zh):
         # 91.1/94.2% in 1325 CPU-seconds (the same recipe on a later machine, which rounds a little
         # differently: 91.5/91.9% in 1172 s). At the dense models' 1.5e-3: 87.7/92.5% (1393 s); eight
