@@ -21,7 +21,7 @@ help:
 	@echo "make test         set up and run lint, unit tests and every lesson (offline)"
 	@echo "make doctor       show which routes are live here"
 	@echo "make models       retrain the embedded models (about 30 minutes on 2 cores)"
-	@echo "make eval-models  score the embedded models"
+	@echo "make eval-models  score the embedded models (about 7 minutes on 2 cores)"
 	@echo "make bench        measure tokens/s on each local engine"
 	@echo "make strip        strip outputs from the lesson notebooks (lessons/ and lessons/zh/) before committing"
 

@@ -12,7 +12,7 @@ from transformers import Phi3ForCausalLM, PhimoeForCausalLM
 
 from phi_course.local import embedded
 from phi_course.training import dataset
-from phi_course.training.evaluate import Score, evaluate, format_table, is_correct
+from phi_course.training.evaluate import Score, evaluate, format_table, generate_answers, is_correct
 from phi_course.training.facts import has_cjk
 from phi_course.training.tokenizer import CHAT_TEMPLATE
 
@@ -81,6 +81,19 @@ def test_is_correct_needs_key_and_language():
 
 
 # --- the model folders -------------------------------------------------------------------
+
+
+def test_a_long_scoring_run_shows_a_progress_bar_and_a_lessons_batch_shows_none(capsys):
+    """`make eval-models` waits minutes on generation: a bar per model and language. Lesson 01's one batch: none."""
+    _require_models()
+    model, tokenizer = embedded.load("tiny-phi3-mini")
+    capsys.readouterr()  # loading draws a bar of its own
+    questions = ["What is ONNX Runtime GenAI?", "What does MoE stand for?", "What is Ollama?"]
+    answers = generate_answers(model, tokenizer, questions, max_new_tokens=4, batch_size=2, progress="probe [en]")
+    bar = capsys.readouterr().err
+    assert "probe [en]" in bar and "batch" in bar, bar
+    assert generate_answers(model, tokenizer, questions, max_new_tokens=4, batch_size=2) == answers
+    assert capsys.readouterr().err == ""
 
 
 @pytest.mark.parametrize("name", MODELS)

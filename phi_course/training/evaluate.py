@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
+from tqdm.auto import tqdm
 
 from phi_course.adapt.tools import TOOL_FUNCTIONS, TOOLS
 from phi_course.local.embedded import (
@@ -83,11 +84,13 @@ def eval_questions(lang: str, limit: int | None = None, one_phrasing: bool = Fal
 
 @torch.inference_mode()
 def _greedy(model, tokenizer, prompts: list[str], max_new_tokens: int, batch_size: int,
-            keep_special: bool = False) -> list[str]:
+            keep_special: bool = False, progress: str | None = None) -> list[str]:
     """Greedy continuations of templated prompts, in left-padded batches. `keep_special` keeps
-    special tokens other than end and padding (a tool call is made of them)."""
+    special tokens other than end and padding (a tool call is made of them). `progress` names a
+    progress bar over the batches (none without it: a lesson's single batch needs none)."""
     answers = []
-    for i in range(0, len(prompts), batch_size):
+    starts = range(0, len(prompts), batch_size)
+    for i in tqdm(starts, desc=progress, unit="batch", leave=False, disable=progress is None):
         batch = tokenizer(prompts[i:i + batch_size], return_tensors="pt", padding=True, padding_side="left",
                           add_special_tokens=False)
         out = model.generate(**batch, max_new_tokens=max_new_tokens, do_sample=False,
@@ -101,19 +104,19 @@ def _greedy(model, tokenizer, prompts: list[str], max_new_tokens: int, batch_siz
 
 def generate_answers(model, tokenizer, questions: list[str], max_new_tokens: int = 64,
                      batch_size: int = BATCH_SIZE, system: str | None = None,
-                     histories: list[list] | None = None) -> list[str]:
+                     histories: list[list] | None = None, progress: str | None = None) -> list[str]:
     """Greedy answers to `questions` (each after its earlier turns, if any), in left-padded batches."""
     histories = histories or [None] * len(questions)
     prompts = [chat_prompt(tokenizer, q, system, h) for q, h in zip(questions, histories, strict=True)]
-    return _greedy(model, tokenizer, prompts, max_new_tokens, batch_size)
+    return _greedy(model, tokenizer, prompts, max_new_tokens, batch_size, progress=progress)
 
 
 def generate_chats(model, tokenizer, chats: list[dict], max_new_tokens: int = 64,
-                   batch_size: int = BATCH_SIZE) -> list[str]:
+                   batch_size: int = BATCH_SIZE, progress: str | None = None) -> list[str]:
     """Greedy answers to whole chats ({messages, tools}), special tokens kept (a tool call is made of them)."""
     prompts = [tokenizer.apply_chat_template(c["messages"], tools=c.get("tools"), tokenize=False,
                                              add_generation_prompt=True) for c in chats]
-    return _greedy(model, tokenizer, prompts, max_new_tokens, batch_size, keep_special=True)
+    return _greedy(model, tokenizer, prompts, max_new_tokens, batch_size, keep_special=True, progress=progress)
 
 
 def parse_call(answer: str) -> tuple[str, dict] | None:
@@ -137,7 +140,7 @@ def evaluate_skills(model_name: str, lang: str, path: Path | None = None) -> lis
     no tool answers, asked with the tools offered (answered right, in text: the facts the adapter must not cost)."""
     plain = model, tokenizer = _load(model_name, path)
     reading = heldout_reading(lang)
-    answers = generate_chats(model, tokenizer, reading)
+    answers = generate_chats(model, tokenizer, reading, progress=f"{model_name} [{lang}] reading")
     read = Score(f"{model_name} reading", lang, 0, len(reading))
     for row, answer in zip(reading, answers, strict=True):
         if is_correct(answer, row["key"], lang):
@@ -151,7 +154,7 @@ def tool_scores(model, tokenizer, model_name: str, lang: str, every: int = 1) ->
     """The three tool scores of evaluate_skills for a loaded model: right calls, answers from a tool's
     result, and the held-out questions no tool answers (every `every`-th of them: a quicker sample)."""
     asked = heldout_tool_questions(lang)
-    calls = generate_chats(model, tokenizer, asked)
+    calls = generate_chats(model, tokenizer, asked, progress=f"{model_name} [{lang}] tool calls")
     tool = Score(f"{model_name} tool calls", lang, 0, len(asked))
     for row, answer in zip(asked, calls, strict=True):
         if parse_call(answer) == (row["name"], row["arguments"]):
@@ -161,7 +164,8 @@ def tool_scores(model, tokenizer, model_name: str, lang: str, every: int = 1) ->
                                 "key": [row["name"], row["arguments"]]})
     results = heldout_tool_results(lang)
     passed = Score(f"{model_name} answers from a tool's result", lang, 0, len(results))
-    for row, answer in zip(results, generate_chats(model, tokenizer, results), strict=True):
+    answered = generate_chats(model, tokenizer, results, progress=f"{model_name} [{lang}] tool results")
+    for row, answer in zip(results, answered, strict=True):
         if is_correct(answer, row["key"], lang):
             passed.correct += 1
         else:
@@ -172,7 +176,8 @@ def tool_scores(model, tokenizer, model_name: str, lang: str, every: int = 1) ->
     facts = facts[::every]
     offered = [{"messages": [{"role": "user", "content": r["question"]}], "tools": TOOLS} for r in facts]
     kept = Score(f"{model_name} other facts, tools offered", lang, 0, len(facts))
-    for row, answer in zip(facts, generate_chats(model, tokenizer, offered), strict=True):
+    for row, answer in zip(facts, generate_chats(model, tokenizer, offered,
+                                                 progress=f"{model_name} [{lang}] tools offered"), strict=True):
         if is_correct(answer, row["key"], lang) and parse_call(answer) is None:
             kept.correct += 1
         else:
@@ -202,7 +207,8 @@ def evaluate(model_name: str, lang: str, limit: int | None = None, one_phrasing:
     model, tokenizer = _load(model_name, path)
     rows = eval_questions(lang, limit, one_phrasing, heldout)
     answers = generate_answers(model, tokenizer, [r["question"] for r in rows],
-                               histories=[r.get("history") for r in rows])
+                               histories=[r.get("history") for r in rows],
+                               progress=f"{model_name} [{lang}]{' held out' if heldout else ''}")
     score = Score(model_name, lang, 0, len(rows))
     for row, answer in zip(rows, answers, strict=True):
         if is_correct(answer, row["key"], lang):
