@@ -128,7 +128,8 @@ def test_classroom_mode_wants_the_key():
 
 def test_abandoned_work_stops_instead_of_running_to_the_end():
     # A stand-in of its own: the session's also serves the other test worker and its notebooks, whose
-    # tokens would count here too (under a full `make test` that once made 452 of "fewer than 400").
+    # tokens would count here too. How many tokens come before the learners leave depends on the
+    # machine, so the check is on what is decoded after they left.
     _, tokenizer = embedded.load(MODEL)
     banned = {str(tokenizer.convert_tokens_to_ids(t)): -100 for t in ("<|end|>", "<|endoftext|>")}
     long_request = {"model": MODEL, "messages": [{"role": "user", "content": "What is Phi?"}],
