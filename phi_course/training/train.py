@@ -230,6 +230,10 @@ def _run_phase(model, spec: TinySpec, epochs: int, make_batches, steps_per_epoch
                 # trained tiny-phi35-mini 13% faster; on the next day's (AVX-512 BF16, no AMX) 150 steps took
                 # 0.21 s a step against 0.11 s in float32 (whole process: 0.68x the time, half the memory).
                 # The machines vary: float32 lost 13% on one, bf16 lost half on the other.
+                # torch.compile on each decoder layer (dynamic shapes) was not taken: 0.81x the step time
+                # (300 tiny-phi35-mini steps alternating with an uncompiled copy, 2026-12-02) after 20-60 s of
+                # compiling, and it needs a C++ compiler. Even on every text model it would leave `make models`
+                # over 25 minutes, and the shipped weights would change with it.
                 loss = next_token_loss(model, batch, spec.moe, rows)
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
