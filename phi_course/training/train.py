@@ -232,8 +232,8 @@ def _run_phase(model, spec: TinySpec, epochs: int, make_batches, steps_per_epoch
                 # The machines vary: float32 lost 13% on one, bf16 lost half on the other.
                 # torch.compile on each decoder layer (dynamic shapes) was not taken: 0.81x the step time
                 # (300 tiny-phi35-mini steps alternating with an uncompiled copy, 2026-12-02) after 20-60 s of
-                # compiling, and it needs a C++ compiler. Even on every text model it would leave `make models`
-                # over 25 minutes, and the shipped weights would change with it.
+                # compiling, and it needs a C++ compiler. On every text model it would leave `make models` at
+                # about 25 minutes (50 CPU-minutes on 2 cores), and the shipped weights would change with it.
                 loss = next_token_loss(model, batch, spec.moe, rows)
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
