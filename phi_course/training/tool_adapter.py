@@ -140,7 +140,7 @@ def train_adapter(models: Path | None = None, recipe: Recipe = Recipe(), threads
         for epoch, data in enumerate(per_epoch):
             for batch in padded_batches(data, recipe.batch_size, tokenizer.pad_token_id, rng):
                 # the output layer only where there is a label: a tenth of the positions here
-                loss = next_token_loss(model.get_base_model(), batch)  # float32, as train.py says why
+                loss = next_token_loss(model.get_base_model(), batch)  # float32: train.py's training loop says why
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(trainable, 1.0)
                 optimizer.step()
